@@ -1,0 +1,1 @@
+"""The `pqparsec` command line."""

@@ -1,0 +1,1 @@
+"""The Parsec wire protocol: header, opcodes, status codes and typed operation bodies. No I/O."""

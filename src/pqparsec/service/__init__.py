@@ -1,0 +1,1 @@
+"""The pqparsec daemon: listener, authenticators, dispatcher, key store and providers."""

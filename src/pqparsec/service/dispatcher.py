@@ -1,0 +1,132 @@
+"""From a checked request header, body and auth to a response, in the Rust service's order:
+authentication, provider routing, admin check, body decoding, identity check, the operation."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+from pqparsec.protocol.header import RequestHeader
+from pqparsec.protocol.ids import AuthType, ProviderId
+from pqparsec.protocol.opcodes import Opcode
+from pqparsec.protocol.operations import decode_request, encode_result
+from pqparsec.protocol.status import ParsecError, ResponseStatus
+from pqparsec.service.authenticators import Authenticator, PeerCredentials
+from pqparsec.service.identity import Identity
+from pqparsec.service.providers.base import Provider
+
+log = logging.getLogger("pqparsec.requests")
+
+
+@dataclass
+class ServiceState:
+    """Everything a request needs; replaced whole on reload, so a request sees one config."""
+
+    authenticator: Authenticator
+    providers: dict[ProviderId, Provider]
+    buffer_size_limit: int
+    log_error_details: bool = False
+
+    def close(self) -> None:
+        for p in self.providers.values():
+            try:
+                p.close()
+            except Exception:
+                log.exception("provider %s did not close cleanly", p.name)
+
+
+class Dispatcher:
+    def __init__(self, state: Callable[[], ServiceState], executor: Executor) -> None:
+        self._state = state
+        self._executor = executor
+
+    async def dispatch(self, header: RequestHeader, body: bytes, auth: bytes,
+                       peer: PeerCredentials | None) -> bytes:
+        state = self._state()
+        t0 = time.perf_counter()
+        app: Identity | None = None
+        provider_name = str(int(header.provider))
+        try:
+            app = self._authenticate(state, header, auth, peer)
+            provider = self._route(state, header)
+            provider_name = provider.name
+            self._check_admin(state, header.opcode, app)
+            request = decode_request(header.opcode, body)
+            if header.opcode.needs_identity and app is None:
+                raise ParsecError(ResponseStatus.NOT_AUTHENTICATED,
+                                  f"{header.opcode.name} needs an authenticated application")
+            handler = provider.handler(header.opcode)
+            if handler is None:
+                raise ParsecError(ResponseStatus.PSA_ERROR_NOT_SUPPORTED,
+                                  f"{provider.name} does not support {header.opcode.name}")
+            result = await self._run(provider, header.opcode, handler, app, request)
+            out = encode_result(header.opcode, result)
+            if len(out) > state.buffer_size_limit:
+                raise ParsecError(ResponseStatus.RESPONSE_TOO_LARGE,
+                                  f"response of {len(out)} bytes exceeds buffer_size_limit")
+            status = ResponseStatus.SUCCESS
+        except ParsecError as exc:
+            status, out = exc.status, b""
+            self._log_failure(state, header, app, provider_name, exc)
+        except Exception:
+            log.exception("internal error in %s on provider %s", header.opcode.name, provider_name)
+            status, out = ResponseStatus.PSA_ERROR_GENERIC_ERROR, b""
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("app=%s provider=%s opcode=%s status=%s duration_ms=%.2f",
+                      app.name if app else "-", provider_name, header.opcode.name,
+                      status.parsec_name, (time.perf_counter() - t0) * 1000)
+        return header.response(status, len(out)) + out
+
+    @staticmethod
+    def _authenticate(state: ServiceState, header: RequestHeader, auth: bytes,
+                      peer: PeerCredentials | None) -> Identity | None:
+        if header.auth_type == AuthType.NO_AUTH:
+            return None
+        authn = state.authenticator
+        if header.auth_type != authn.auth_type:
+            raise ParsecError(ResponseStatus.AUTHENTICATOR_NOT_REGISTERED,
+                              f"authenticator {header.auth_type.name} is not configured")
+        return authn.authenticate(auth, peer)
+
+    @staticmethod
+    def _route(state: ServiceState, header: RequestHeader) -> Provider:
+        provider = state.providers.get(header.provider)
+        if provider is None:
+            raise ParsecError(ResponseStatus.PROVIDER_NOT_REGISTERED,
+                              f"provider {header.provider.name} is not configured")
+        if header.opcode.is_core != (header.provider == ProviderId.CORE):
+            raise ParsecError(ResponseStatus.PSA_ERROR_NOT_SUPPORTED,
+                              f"{header.opcode.name} is not served by provider {provider.name}")
+        return provider
+
+    @staticmethod
+    def _check_admin(state: ServiceState, opcode: Opcode, app: Identity | None) -> None:
+        if not opcode.is_admin:
+            return
+        if app is None:
+            raise ParsecError(ResponseStatus.NOT_AUTHENTICATED,
+                              f"{opcode.name} needs an authenticated admin")
+        if not state.authenticator.is_admin(app):
+            raise ParsecError(ResponseStatus.ADMIN_OPERATION,
+                              f"{opcode.name} is an admin operation and {app.name!r} is no admin")
+
+    async def _run(self, provider: Provider, opcode: Opcode, handler: Callable[..., Any],
+                   app: Identity | None, request: Any) -> Any:
+        if opcode in provider.inline_opcodes:
+            return handler(app, request)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, handler, app, request)
+
+    @staticmethod
+    def _log_failure(state: ServiceState, header: RequestHeader, app: Identity | None,
+                     provider: str, exc: ParsecError) -> None:
+        if state.log_error_details:
+            log.info("%s by %s on %s failed: %s", header.opcode.name, app.name if app else "-",
+                     provider, exc)
+        else:
+            log.info("%s on %s failed: %s", header.opcode.name, provider, exc.status.parsec_name)

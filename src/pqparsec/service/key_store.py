@@ -1,0 +1,213 @@
+"""The SQLite key info manager: (authenticator, application, key name) -> provider key.
+
+Every write is one transaction, committed with synchronous=FULL before the caller answers the
+client, so an acknowledged key survives kill -9 and power loss. The provider key id is opaque
+here: a token object id, or (software, TPM) the wrapped key itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from pqparsec.protocol.ids import AuthType, ProviderId
+from pqparsec.protocol.psa import KeyAttributes
+from pqparsec.protocol.psa.convert import attributes_from_bytes, attributes_to_bytes
+from pqparsec.protocol.status import ParsecError, ResponseStatus
+from pqparsec.service.identity import Identity
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+# Migration n brings a store from version n-1 to n. Never edit a released one: append.
+_MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """CREATE TABLE key_mapping (
+            authenticator_id INTEGER NOT NULL,
+            application_name TEXT NOT NULL,
+            key_name TEXT NOT NULL,
+            provider_id INTEGER NOT NULL,
+            provider_name TEXT NOT NULL,
+            key_id BLOB NOT NULL,
+            key_attributes BLOB NOT NULL,
+            created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+            PRIMARY KEY (authenticator_id, application_name, key_name)
+        )""",
+        "CREATE INDEX key_mapping_provider ON key_mapping (provider_name)",
+    ],
+}
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    owner: Identity
+    key_name: str
+    provider_id: ProviderId
+    provider_name: str
+    key_id: bytes
+    attributes: KeyAttributes
+
+    def __repr__(self) -> str:  # key_id may be wrapped key material: keep it out of logs
+        return (f"KeyRecord(owner={self.owner}, key_name={self.key_name!r}, "
+                f"provider={self.provider_name}, attributes={self.attributes})")
+
+
+def _storage_error(exc: sqlite3.Error) -> ParsecError:
+    return ParsecError(ResponseStatus.KEY_INFO_MANAGER_ERROR, f"key store: {exc}")
+
+
+class KeyStore:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        directory = os.path.dirname(os.path.abspath(path))
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        old_umask = os.umask(0o077)
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None,
+                                       timeout=30.0)
+        finally:
+            os.umask(old_umask)
+        os.chmod(path, 0o600)
+        self._lock = threading.RLock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    # -- schema ---------------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        with self._transaction() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS kim_metadata "
+                       "(id TEXT NOT NULL PRIMARY KEY, int_value INTEGER NOT NULL)")
+            row = db.execute("SELECT int_value FROM kim_metadata WHERE id='schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+            if version > SCHEMA_VERSION:
+                raise ParsecError(ResponseStatus.KEY_INFO_MANAGER_ERROR,
+                                  f"{self.path}: schema version {version} is newer than this "
+                                  f"pqparsec understands ({SCHEMA_VERSION})")
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                for stmt in _MIGRATIONS[target]:
+                    db.execute(stmt)
+                db.execute("REPLACE INTO kim_metadata (id, int_value) VALUES ('schema_version', ?)",
+                           (target,))
+                log.info("key store %s migrated to schema version %d", self.path, target)
+
+    @property
+    def schema_version(self) -> int:
+        row = self._db.execute("SELECT int_value FROM kim_metadata WHERE id='schema_version'").fetchone()
+        return int(row[0])
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+
+    # -- queries --------------------------------------------------------------------------------
+
+    def _record(self, row: tuple[int, str, str, int, str, bytes, bytes]) -> KeyRecord:
+        auth, app, name, pid, pname, key_id, attrs = row
+        return KeyRecord(Identity(AuthType(auth), app), name, ProviderId(pid), pname, bytes(key_id),
+                         attributes_from_bytes(bytes(attrs)))
+
+    _COLUMNS = ("authenticator_id, application_name, key_name, provider_id, provider_name, key_id, "
+                "key_attributes")
+
+    def get(self, owner: Identity, key_name: str) -> KeyRecord | None:
+        try:
+            with self._lock:
+                row = self._db.execute(
+                    f"SELECT {self._COLUMNS} FROM key_mapping WHERE authenticator_id=? AND "
+                    "application_name=? AND key_name=?",
+                    (int(owner.auth_type), owner.name, key_name)).fetchone()
+        except sqlite3.Error as exc:
+            raise _storage_error(exc) from None
+        return self._record(row) if row else None
+
+    def exists(self, owner: Identity, key_name: str) -> bool:
+        return self.get(owner, key_name) is not None
+
+    def insert(self, record: KeyRecord) -> None:
+        """Add a mapping; PsaErrorAlreadyExists if the owner already has that name."""
+        try:
+            with self._transaction() as db:
+                db.execute(
+                    f"INSERT INTO key_mapping ({self._COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (int(record.owner.auth_type), record.owner.name, record.key_name,
+                     int(record.provider_id), record.provider_name, record.key_id,
+                     attributes_to_bytes(record.attributes)))
+        except sqlite3.IntegrityError:
+            raise ParsecError(ResponseStatus.PSA_ERROR_ALREADY_EXISTS,
+                              f"key {record.key_name!r} already exists") from None
+        except sqlite3.Error as exc:
+            raise _storage_error(exc) from None
+
+    def delete(self, owner: Identity, key_name: str) -> bool:
+        try:
+            with self._transaction() as db:
+                cur = db.execute("DELETE FROM key_mapping WHERE authenticator_id=? AND "
+                                 "application_name=? AND key_name=?",
+                                 (int(owner.auth_type), owner.name, key_name))
+                return cur.rowcount > 0
+        except sqlite3.Error as exc:
+            raise _storage_error(exc) from None
+
+    def _select(self, where: str, args: tuple[object, ...]) -> list[KeyRecord]:
+        try:
+            with self._lock:
+                rows = self._db.execute(
+                    f"SELECT {self._COLUMNS} FROM key_mapping WHERE {where} "
+                    "ORDER BY application_name, key_name", args).fetchall()
+        except sqlite3.Error as exc:
+            raise _storage_error(exc) from None
+        return [self._record(r) for r in rows]
+
+    def keys_of(self, owner: Identity, provider_name: str | None = None) -> list[KeyRecord]:
+        if provider_name is None:
+            return self._select("authenticator_id=? AND application_name=?",
+                                (int(owner.auth_type), owner.name))
+        return self._select("authenticator_id=? AND application_name=? AND provider_name=?",
+                            (int(owner.auth_type), owner.name, provider_name))
+
+    def keys_of_provider(self, provider_name: str) -> list[KeyRecord]:
+        return self._select("provider_name=?", (provider_name,))
+
+    def clients(self, auth_type: AuthType | None = None) -> list[str]:
+        try:
+            with self._lock:
+                if auth_type is None:
+                    rows = self._db.execute(
+                        "SELECT DISTINCT application_name FROM key_mapping").fetchall()
+                else:
+                    rows = self._db.execute(
+                        "SELECT DISTINCT application_name FROM key_mapping WHERE authenticator_id=?",
+                        (int(auth_type),)).fetchall()
+        except sqlite3.Error as exc:
+            raise _storage_error(exc) from None
+        return sorted(r[0] for r in rows)
+
+    def prune(self, provider_name: str, is_present: Callable[[KeyRecord], bool]) -> list[KeyRecord]:
+        """Remove the mappings of a provider whose back-end key is gone (start-up coherency)."""
+        removed = []
+        for rec in self.keys_of_provider(provider_name):
+            if not is_present(rec):
+                self.delete(rec.owner, rec.key_name)
+                removed.append(rec)
+        return removed
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

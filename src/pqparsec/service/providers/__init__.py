@@ -1,0 +1,1 @@
+"""Providers: one back-end each, behind the same typed operations."""

@@ -1,0 +1,141 @@
+"""What every provider shares: identity, declared capabilities, and the key-store bookkeeping
+that makes key creation atomic and keeps applications apart.
+
+A provider implements an operation by defining the method named after the opcode in lower case
+(`psa_sign_hash(self, app, request)`). The set of such methods *is* its declaration: ListOpcodes
+is computed from it, so it cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pqparsec.protocol.ids import DEFAULT_PROVIDER_NAMES, PROVIDER_UUIDS, ProviderId
+from pqparsec.protocol.opcodes import PARSEC_CLIENT_OPCODES, Opcode
+from pqparsec.protocol.operations import ProviderInfo
+from pqparsec.protocol.psa import KeyAttributes
+from pqparsec.protocol.status import ParsecError, ResponseStatus
+from pqparsec.service.identity import Identity
+from pqparsec.service.key_store import KeyRecord, KeyStore
+
+log = logging.getLogger(__name__)
+
+VENDOR = "pqparsec"
+
+
+@dataclass(frozen=True)
+class ServiceLimits:
+    body_len_limit: int = 1 << 20
+    buffer_size_limit: int = 1 << 20
+    allow_deprecated: bool = False
+
+
+class Provider:
+    provider_id: ProviderId
+    description: str = ""
+    version: tuple[int, int, int] = (0, 1, 0)
+    # Opcodes cheap enough to run on the event loop (no I/O, no crypto).
+    inline_opcodes: frozenset[Opcode] = frozenset()
+
+    def __init__(self, name: str | None = None, limits: ServiceLimits | None = None) -> None:
+        self.name = name or DEFAULT_PROVIDER_NAMES[self.provider_id]
+        self.limits = limits or ServiceLimits()
+
+    @property
+    def uuid(self) -> str:
+        return PROVIDER_UUIDS[self.provider_id]
+
+    def info(self) -> ProviderInfo:
+        maj, mnr, rev = self.version
+        return ProviderInfo(uuid=self.uuid, description=self.description, vendor=VENDOR,
+                            version_maj=maj, version_min=mnr, version_rev=rev,
+                            id=int(self.provider_id))
+
+    def handler(self, opcode: Opcode) -> Callable[[Identity | None, Any], Any] | None:
+        method = getattr(self, opcode.name.lower(), None)
+        return method if callable(method) else None
+
+    def opcodes(self, include_extensions: bool = False) -> list[int]:
+        ops = [op for op in Opcode if self.handler(op) is not None]
+        if not include_extensions:
+            ops = [op for op in ops if op in PARSEC_CLIENT_OPCODES]
+        return sorted(int(op) for op in ops)
+
+    def start(self) -> None:
+        """Called once the service is assembled: open back-ends, check coherency."""
+
+    def close(self) -> None:
+        """Release back-end resources. Called on stop and on reload."""
+
+    # Admin support used by the core provider (DeleteClient, ListKeys).
+    def key_records(self, owner: Identity) -> list[KeyRecord]:
+        return []
+
+    def destroy_owned(self, owner: Identity, key_name: str) -> None:
+        raise ParsecError(ResponseStatus.PSA_ERROR_NOT_SUPPORTED, "no keys on this provider")
+
+
+class KeyProvider(Provider):
+    """A provider with keys in a key store."""
+
+    def __init__(self, store: KeyStore, name: str | None = None,
+                 limits: ServiceLimits | None = None) -> None:
+        super().__init__(name, limits)
+        self.store = store
+
+    # -- lookups --------------------------------------------------------------------------------
+
+    def load(self, owner: Identity, key_name: str) -> KeyRecord:
+        """The caller's key on this provider. Another application's key, a key of another
+        provider and a missing key all look the same: PsaErrorDoesNotExist."""
+        rec = self.store.get(owner, key_name)
+        if rec is None or rec.provider_name != self.name:
+            raise ParsecError(ResponseStatus.PSA_ERROR_DOES_NOT_EXIST,
+                              f"key {key_name!r} does not exist")
+        return rec
+
+    def key_records(self, owner: Identity) -> list[KeyRecord]:
+        return self.store.keys_of(owner, self.name)
+
+    # -- creation and destruction ---------------------------------------------------------------
+
+    def create(self, owner: Identity, key_name: str, attributes: KeyAttributes,
+               make_key: Callable[[], bytes], drop_key: Callable[[bytes], None] | None = None) -> None:
+        """Create a back-end key and its mapping, or neither.
+
+        `make_key` creates the back-end key and returns its key id; `drop_key` removes it again if
+        the mapping cannot be written (name taken meanwhile, storage failure)."""
+        if not key_name:
+            raise ParsecError(ResponseStatus.PSA_ERROR_INVALID_ARGUMENT, "empty key name")
+        if self.store.exists(owner, key_name):
+            raise ParsecError(ResponseStatus.PSA_ERROR_ALREADY_EXISTS,
+                              f"key {key_name!r} already exists")
+        key_id = make_key()
+        try:
+            self.store.insert(KeyRecord(owner, key_name, self.provider_id, self.name, key_id,
+                                        attributes))
+        except BaseException:
+            if drop_key is not None:
+                try:
+                    drop_key(key_id)
+                except Exception:  # the mapping error is the one to report
+                    log.exception("%s: could not remove back-end key after a failed create",
+                                  self.name)
+            raise
+
+    def remove(self, owner: Identity, key_name: str,
+               drop_key: Callable[[KeyRecord], None] | None = None) -> None:
+        """Destroy a key: the back-end key first, then its mapping."""
+        rec = self.load(owner, key_name)
+        if drop_key is not None:
+            drop_key(rec)
+        self.store.delete(owner, key_name)
+
+    def destroy_owned(self, owner: Identity, key_name: str) -> None:
+        self.remove(owner, key_name, self.drop_backend_key)
+
+    def drop_backend_key(self, record: KeyRecord) -> None:
+        """Remove the back-end object of a key (nothing to do where the mapping is the key)."""
