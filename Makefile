@@ -43,7 +43,7 @@ conformance: $(STAMP)
 	$(VPY) ../shared/conformance/check_core.py --python $(VPY)
 
 proto: $(STAMP)
-	$(VPY) -m grpc_tools.protoc -I src --python_out=src --pyi_out=src $(PROTO_DIR)/*.proto
+	$(VPY) -m grpc_tools.protoc -I src --python_out=src $(PROTO_DIR)/*.proto
 
 bench: $(STAMP)
 	$(VPY) benchmarks/run_all.py

@@ -11,10 +11,11 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import cache
-from typing import Any, Callable
+from typing import Any
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import DecodeError, EncodeError, Message
@@ -529,6 +530,13 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+def _type_name(fd: Any) -> str:
+    """Full protobuf name of a message or enum field's type."""
+    desc = fd.message_type if fd.type == FieldDescriptor.TYPE_MESSAGE else fd.enum_type
+    assert desc is not None
+    return str(desc.full_name)
+
+
 def _strip_optional(tp: Any) -> tuple[Any, bool]:
     if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
         args = [a for a in typing.get_args(tp) if a is not type(None)]
@@ -547,7 +555,7 @@ def _from_msg(cls: type, msg: Message) -> Any:
         value = getattr(msg, f.name)
         tp, optional = _strip_optional(hints[f.name])
         if fd.type == FieldDescriptor.TYPE_MESSAGE:
-            full = fd.message_type.full_name
+            full = _type_name(fd)
             if fd.is_repeated:
                 item = typing.get_args(tp)[0]
                 kwargs[f.name] = [_message_value(full, item, v) for v in value]
@@ -558,7 +566,7 @@ def _from_msg(cls: type, msg: Message) -> Any:
             else:
                 kwargs[f.name] = _message_value(full, tp, value)
         elif fd.type == FieldDescriptor.TYPE_ENUM:
-            enum_cls = _ENUM_TYPES[fd.enum_type.full_name]
+            enum_cls = _ENUM_TYPES[_type_name(fd)]
             kwargs[f.name] = cv.enum_value(enum_cls, value, f"{msg.DESCRIPTOR.full_name}.{f.name}")
         elif fd.is_repeated:
             kwargs[f.name] = list(value)
@@ -582,7 +590,7 @@ def _to_msg(obj: Any, msg: Message) -> None:
             continue
         fd = msg.DESCRIPTOR.fields_by_name[f.name]
         if fd.type == FieldDescriptor.TYPE_MESSAGE:
-            model = _MODEL_TYPES.get(fd.message_type.full_name)
+            model = _MODEL_TYPES.get(_type_name(fd))
             if fd.is_repeated:
                 container = getattr(msg, f.name)
                 for item in value:

@@ -82,10 +82,12 @@ _DESCRIPTIONS = {
     ResponseStatus.INVALID_HEADER: "constant fields in header are invalid",
     ResponseStatus.WRONG_PROVIDER_UUID: "the UUID vector needs to only contain 16 bytes",
     ResponseStatus.NOT_AUTHENTICATED: "request did not provide a required authentication",
-    ResponseStatus.BODY_SIZE_EXCEEDS_LIMIT: "request length specified in the header is above defined limit",
+    ResponseStatus.BODY_SIZE_EXCEEDS_LIMIT:
+        "request length specified in the header is above defined limit",
     ResponseStatus.ADMIN_OPERATION: "the operation requires admin privilege",
     ResponseStatus.DEPRECATED_PRIMITIVE: "the key template contains a deprecated type or algorithm",
-    ResponseStatus.PSA_ERROR_GENERIC_ERROR: "an error occurred that does not correspond to any defined failure cause",
+    ResponseStatus.PSA_ERROR_GENERIC_ERROR:
+        "an error occurred that does not correspond to any defined failure cause",
     ResponseStatus.PSA_ERROR_NOT_PERMITTED: "the requested action is denied by a policy",
     ResponseStatus.PSA_ERROR_NOT_SUPPORTED: "the requested operation or a parameter is not supported",
     ResponseStatus.PSA_ERROR_INVALID_ARGUMENT: "the parameters passed are invalid",
@@ -97,7 +99,7 @@ _DESCRIPTIONS = {
     ResponseStatus.PSA_ERROR_INSUFFICIENT_MEMORY: "there is not enough runtime memory",
     ResponseStatus.PSA_ERROR_INSUFFICIENT_STORAGE: "there is not enough persistent storage",
     ResponseStatus.PSA_ERROR_INSUFFICIENT_DATA: "insufficient data when attempting to read from a resource",
-    ResponseStatus.PSA_ERROR_COMMUNICATION_FAILURE: "there was a communication failure inside the implementation",
+    ResponseStatus.PSA_ERROR_COMMUNICATION_FAILURE: "communication failure inside the implementation",
     ResponseStatus.PSA_ERROR_STORAGE_FAILURE: "there was a storage failure that may have led to data loss",
     ResponseStatus.PSA_ERROR_HARDWARE_FAILURE: "a hardware failure was detected",
     ResponseStatus.PSA_ERROR_INSUFFICIENT_ENTROPY: "there is not enough entropy to generate random data",

@@ -142,6 +142,6 @@ class Listener:
             self._server.close()
         pending = set(self._inflight)
         if pending:
-            done, still = await asyncio.wait(pending, timeout=grace_s)
+            _, still = await asyncio.wait(pending, timeout=grace_s)
             for t in still:
                 t.cancel()

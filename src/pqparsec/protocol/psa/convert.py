@@ -6,7 +6,6 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any, TypeVar
 
-from pqparsec.protocol.proto import psa_algorithm_pb2 as alg_pb
 from pqparsec.protocol.proto import psa_key_attributes_pb2 as attr_pb
 from pqparsec.protocol.psa import (
     ANY_HASH,
@@ -41,7 +40,8 @@ from pqparsec.protocol.status import ParsecError, ResponseStatus
 
 E = TypeVar("E", bound=IntEnum)
 
-_Alg = alg_pb.Algorithm
+# Generated protobuf classes are untyped to mypy.
+Msg = Any
 
 
 def invalid(what: str) -> ParsecError:
@@ -70,14 +70,14 @@ def hash_from_pb(value: int, what: str = "hash algorithm") -> Hash:
     return enum_value(Hash, value, what)
 
 
-def sign_hash_from_pb(msg: _Alg.AsymmetricSignature.SignHash) -> Hash | AnyHash:
+def sign_hash_from_pb(msg: Msg) -> Hash | AnyHash:
     member = _member(msg, "variant", "SignHash")
     if member == "any":
         return ANY_HASH
     return hash_from_pb(msg.specific)
 
 
-def sign_hash_to_pb(value: Hash | AnyHash | None, msg: _Alg.AsymmetricSignature.SignHash) -> None:
+def sign_hash_to_pb(value: Hash | AnyHash | None, msg: Msg) -> None:
     if isinstance(value, AnyHash):
         msg.any.SetInParent()
     elif value is not None:
@@ -97,7 +97,7 @@ _SIGN_MEMBERS = {
 _SIGN_NAMES = {v: k for k, v in _SIGN_MEMBERS.items()}
 
 
-def sign_alg_from_pb(msg: _Alg.AsymmetricSignature) -> SignAlg:
+def sign_alg_from_pb(msg: Msg) -> SignAlg:
     member = _member(msg, "variant", "AsymmetricSignature")
     kind = _SIGN_MEMBERS[member]
     sub = getattr(msg, member)
@@ -108,7 +108,7 @@ def sign_alg_from_pb(msg: _Alg.AsymmetricSignature) -> SignAlg:
     return SignAlg(kind, sign_hash_from_pb(sub.hash_alg))
 
 
-def sign_alg_to_pb(alg: SignAlg, msg: _Alg.AsymmetricSignature) -> None:
+def sign_alg_to_pb(alg: SignAlg, msg: Msg) -> None:
     sub = getattr(msg, _SIGN_NAMES[alg.kind])
     sub.SetInParent()
     if alg.hash is not None:
@@ -117,14 +117,14 @@ def sign_alg_to_pb(alg: SignAlg, msg: _Alg.AsymmetricSignature) -> None:
 
 # --- encryption -----------------------------------------------------------------------------------
 
-def encrypt_alg_from_pb(msg: _Alg.AsymmetricEncryption) -> EncryptAlg:
+def encrypt_alg_from_pb(msg: Msg) -> EncryptAlg:
     member = _member(msg, "variant", "AsymmetricEncryption")
     if member == "rsa_pkcs1v15_crypt":
         return EncryptAlg(EncryptKind.RSA_PKCS1V15_CRYPT)
     return EncryptAlg(EncryptKind.RSA_OAEP, hash_from_pb(msg.rsa_oaep.hash_alg, "OAEP hash"))
 
 
-def encrypt_alg_to_pb(alg: EncryptAlg, msg: _Alg.AsymmetricEncryption) -> None:
+def encrypt_alg_to_pb(alg: EncryptAlg, msg: Msg) -> None:
     if alg.kind == EncryptKind.RSA_PKCS1V15_CRYPT:
         msg.rsa_pkcs1v15_crypt.SetInParent()
     else:
@@ -133,7 +133,7 @@ def encrypt_alg_to_pb(alg: EncryptAlg, msg: _Alg.AsymmetricEncryption) -> None:
 
 # --- AEAD -----------------------------------------------------------------------------------------
 
-def aead_alg_from_pb(msg: _Alg.Aead) -> AeadAlg:
+def aead_alg_from_pb(msg: Msg) -> AeadAlg:
     member = _member(msg, "variant", "Aead")
     if member == "aead_with_default_length_tag":
         return AeadAlg(enum_value(AeadKind, msg.aead_with_default_length_tag, "AEAD algorithm"))
@@ -141,7 +141,7 @@ def aead_alg_from_pb(msg: _Alg.Aead) -> AeadAlg:
     return AeadAlg(enum_value(AeadKind, short.aead_alg, "AEAD algorithm"), int(short.tag_length))
 
 
-def aead_alg_to_pb(alg: AeadAlg, msg: _Alg.Aead) -> None:
+def aead_alg_to_pb(alg: AeadAlg, msg: Msg) -> None:
     if alg.tag_length is None:
         msg.aead_with_default_length_tag = int(alg.kind)
     else:
@@ -151,14 +151,14 @@ def aead_alg_to_pb(alg: AeadAlg, msg: _Alg.Aead) -> None:
 
 # --- MAC ------------------------------------------------------------------------------------------
 
-def _full_mac_from_pb(msg: _Alg.Mac.FullLength) -> MacAlg:
+def _full_mac_from_pb(msg: Msg) -> MacAlg:
     member = _member(msg, "variant", "Mac.FullLength")
     if member == "hmac":
         return MacAlg(MacKind.HMAC, hash_from_pb(msg.hmac.hash_alg, "HMAC hash"))
     return MacAlg(MacKind.CBC_MAC if member == "cbc_mac" else MacKind.CMAC)
 
 
-def _full_mac_to_pb(alg: MacAlg, msg: _Alg.Mac.FullLength) -> None:
+def _full_mac_to_pb(alg: MacAlg, msg: Msg) -> None:
     if alg.kind == MacKind.HMAC:
         msg.hmac.hash_alg = int(alg.hash or 0)
     elif alg.kind == MacKind.CBC_MAC:
@@ -167,7 +167,7 @@ def _full_mac_to_pb(alg: MacAlg, msg: _Alg.Mac.FullLength) -> None:
         msg.cmac.SetInParent()
 
 
-def mac_alg_from_pb(msg: _Alg.Mac) -> MacAlg:
+def mac_alg_from_pb(msg: Msg) -> MacAlg:
     member = _member(msg, "variant", "Mac")
     if member == "full_length":
         return _full_mac_from_pb(msg.full_length)
@@ -177,7 +177,7 @@ def mac_alg_from_pb(msg: _Alg.Mac) -> MacAlg:
     return MacAlg(full.kind, full.hash, int(msg.truncated.mac_length))
 
 
-def mac_alg_to_pb(alg: MacAlg, msg: _Alg.Mac) -> None:
+def mac_alg_to_pb(alg: MacAlg, msg: Msg) -> None:
     if alg.length is None:
         _full_mac_to_pb(alg, msg.full_length)
     else:
@@ -192,12 +192,12 @@ _KDF_MEMBERS = {"hkdf": KdfKind.HKDF, "tls12_prf": KdfKind.TLS12_PRF,
 _KDF_NAMES = {v: k for k, v in _KDF_MEMBERS.items()}
 
 
-def kdf_alg_from_pb(msg: _Alg.KeyDerivation) -> KdfAlg:
+def kdf_alg_from_pb(msg: Msg) -> KdfAlg:
     member = _member(msg, "variant", "KeyDerivation")
     return KdfAlg(_KDF_MEMBERS[member], hash_from_pb(getattr(msg, member).hash_alg, "KDF hash"))
 
 
-def kdf_alg_to_pb(alg: KdfAlg, msg: _Alg.KeyDerivation) -> None:
+def kdf_alg_to_pb(alg: KdfAlg, msg: Msg) -> None:
     getattr(msg, _KDF_NAMES[alg.kind]).hash_alg = int(alg.hash)
 
 
@@ -205,7 +205,7 @@ def raw_ka_from_pb(value: int) -> RawKeyAgreement:
     return enum_value(RawKeyAgreement, value, "raw key agreement")
 
 
-def key_agreement_from_pb(msg: _Alg.KeyAgreement) -> KeyAgreementAlg:
+def key_agreement_from_pb(msg: Msg) -> KeyAgreementAlg:
     member = _member(msg, "variant", "KeyAgreement")
     if member == "raw":
         return KeyAgreementAlg(raw_ka_from_pb(msg.raw))
@@ -215,7 +215,7 @@ def key_agreement_from_pb(msg: _Alg.KeyAgreement) -> KeyAgreementAlg:
     return KeyAgreementAlg(raw_ka_from_pb(wkd.ka_alg), kdf_alg_from_pb(wkd.kdf_alg))
 
 
-def key_agreement_to_pb(alg: KeyAgreementAlg, msg: _Alg.KeyAgreement) -> None:
+def key_agreement_to_pb(alg: KeyAgreementAlg, msg: Msg) -> None:
     if alg.kdf is None:
         msg.raw = int(alg.raw)
     else:
@@ -225,7 +225,7 @@ def key_agreement_to_pb(alg: KeyAgreementAlg, msg: _Alg.KeyAgreement) -> None:
 
 # --- Algorithm (the policy oneof) -----------------------------------------------------------------
 
-def algorithm_from_pb(msg: _Alg) -> Algorithm:
+def algorithm_from_pb(msg: Msg) -> Algorithm:
     member = _member(msg, "variant", "Algorithm")
     if member == "none":
         return NoAlgorithm()
@@ -246,7 +246,7 @@ def algorithm_from_pb(msg: _Alg) -> Algorithm:
     return kdf_alg_from_pb(msg.key_derivation)
 
 
-def algorithm_to_pb(alg: Algorithm, msg: _Alg) -> None:
+def algorithm_to_pb(alg: Algorithm, msg: Msg) -> None:
     if isinstance(alg, NoAlgorithm):
         msg.none.SetInParent()
     elif isinstance(alg, HashAlg):
@@ -272,7 +272,7 @@ def algorithm_to_pb(alg: Algorithm, msg: _Alg) -> None:
 _KEY_MEMBERS = {k.name.lower(): k for k in KeyKind}
 
 
-def key_type_from_pb(msg: attr_pb.KeyType) -> KeyType:
+def key_type_from_pb(msg: Msg) -> KeyType:
     member = _member(msg, "variant", "KeyType")
     kind = _KEY_MEMBERS[member]
     sub = getattr(msg, member)
@@ -284,7 +284,7 @@ def key_type_from_pb(msg: attr_pb.KeyType) -> KeyType:
     return KeyType(kind)
 
 
-def key_type_to_pb(kt: KeyType, msg: attr_pb.KeyType) -> None:
+def key_type_to_pb(kt: KeyType, msg: Msg) -> None:
     sub = getattr(msg, kt.kind.name.lower())
     sub.SetInParent()
     if kt.ecc_family is not None:
@@ -293,17 +293,17 @@ def key_type_to_pb(kt: KeyType, msg: attr_pb.KeyType) -> None:
         sub.group_family = int(kt.dh_family)
 
 
-def usage_from_pb(msg: attr_pb.UsageFlags) -> UsageFlags:
+def usage_from_pb(msg: Msg) -> UsageFlags:
     return UsageFlags(**{f.name: bool(getattr(msg, f.name)) for f in msg.DESCRIPTOR.fields})
 
 
-def usage_to_pb(flags: UsageFlags, msg: attr_pb.UsageFlags) -> None:
+def usage_to_pb(flags: UsageFlags, msg: Msg) -> None:
     msg.SetInParent()
     for name in flags.names():
         setattr(msg, name, True)
 
 
-def attributes_from_pb(msg: attr_pb.KeyAttributes) -> KeyAttributes:
+def attributes_from_pb(msg: Msg) -> KeyAttributes:
     if not msg.HasField("key_type"):
         raise invalid("KeyAttributes: key_type missing")
     if not msg.HasField("key_policy"):
@@ -320,7 +320,7 @@ def attributes_from_pb(msg: attr_pb.KeyAttributes) -> KeyAttributes:
     )
 
 
-def attributes_to_pb(attrs: KeyAttributes, msg: attr_pb.KeyAttributes) -> None:
+def attributes_to_pb(attrs: KeyAttributes, msg: Msg) -> None:
     key_type_to_pb(attrs.key_type, msg.key_type)
     msg.key_bits = attrs.key_bits
     usage_to_pb(attrs.policy.usage_flags, msg.key_policy.key_usage_flags)

@@ -43,7 +43,8 @@ ADVERTISED = (Opcode.PING, Opcode.LIST_PROVIDERS, Opcode.LIST_OPCODES, Opcode.LI
 
 def _version() -> tuple[int, int, int]:
     parts = [int(p) for p in __version__.split(".")[:3] if p.isdigit()]
-    return (parts + [0, 0, 0])[0], (parts + [0, 0, 0])[1], (parts + [0, 0, 0])[2]
+    padded = [*parts, 0, 0, 0]
+    return padded[0], padded[1], padded[2]
 
 
 class CoreProvider(Provider):

@@ -1,0 +1,55 @@
+"""Endpoint discovery and the one-request-per-connection exchange."""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlparse
+
+from pqparsec.client.errors import TransportError
+from pqparsec.protocol.framing import read_response
+from pqparsec.protocol.header import RawHeader, request_header
+from pqparsec.protocol.status import ParsecError
+
+DEFAULT_ENDPOINT = "unix:/run/parsec/parsec.sock"
+
+
+def default_endpoint() -> str:
+    return os.environ.get("PARSEC_SERVICE_ENDPOINT") or DEFAULT_ENDPOINT
+
+
+def socket_path(endpoint: str) -> str:
+    """The socket path of a `unix:/path` (or `unix:///path`) endpoint URI."""
+    uri = urlparse(endpoint)
+    if uri.scheme != "unix" or not uri.path:
+        raise TransportError(f"unsupported endpoint {endpoint!r}: expected unix:/path/to/socket")
+    return uri.path
+
+
+class Transport:
+    def __init__(self, endpoint: str | None = None, timeout: float | None = 60.0) -> None:
+        self.endpoint = endpoint or default_endpoint()
+        self.path = socket_path(self.endpoint)
+        self.timeout = timeout
+
+    def exchange(self, opcode: int, provider: int, body: bytes, auth_type: int, auth: bytes,
+                 session: int = 0) -> tuple[RawHeader, bytes]:
+        request = request_header(opcode, provider, len(body), auth_type, len(auth), session) + \
+            body + auth
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(self.timeout)
+                sock.connect(self.path)
+                sock.sendall(request)
+                return read_response(sock)
+        except FileNotFoundError:
+            raise TransportError(f"no service socket at {self.path} (is the service running? "
+                                 f"set PARSEC_SERVICE_ENDPOINT=unix:/path)") from None
+        except ConnectionRefusedError:
+            raise TransportError(f"nothing listens on {self.path} (is the service running?)") from None
+        except TimeoutError:
+            raise TransportError(f"no answer from {self.path} within {self.timeout} s") from None
+        except ParsecError as exc:
+            raise TransportError(f"bad response from {self.path}: {exc}") from None
+        except OSError as exc:
+            raise TransportError(f"talking to {self.path}: {exc}") from None
