@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support import ServiceProcess  # noqa: E402
+from support import ServiceProcess
 
 
 @pytest.fixture(scope="module")
