@@ -86,6 +86,16 @@ class KeyProvider(Provider):
         super().__init__(name, limits)
         self.store = store
 
+    def start(self) -> None:
+        """Start-up coherency: drop mappings whose back-end key is gone, and say so."""
+        for rec in self.store.prune(self.name, self.backend_key_exists):
+            log.warning("%s: key %r of %s had no back-end key; mapping removed", self.name,
+                        rec.key_name, rec.owner)
+
+    def backend_key_exists(self, record: KeyRecord) -> bool:
+        """Whether the back-end still holds a key (True where the mapping is the key)."""
+        return True
+
     # -- lookups --------------------------------------------------------------------------------
 
     def load(self, owner: Identity, key_name: str) -> KeyRecord:
