@@ -12,13 +12,30 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from support import ServiceProcess
+from tpm.swtpm_helper import Swtpm, require_swtpm
 
 from pqparsec.client import BasicClient
 from pqparsec.protocol.opcodes import Opcode
 
-# provider name -> (config table factory, provider id). PKCS#11 and TPM join here.
-PROVIDERS: dict[str, tuple[Callable[[str], dict[str, object]], int]] = {
+
+
+def _tpm_table(tmp: str) -> Iterator[dict[str, object]]:
+    """A swtpm with its state in the temp dir, for the session."""
+    require_swtpm()
+    swtpm = Swtpm(tmp).start()
+    try:
+        yield swtpm.table()
+    finally:
+        swtpm.stop()
+
+
+# provider name -> (config table factory, provider id). PKCS#11 joins here. A factory returns
+# the [[provider]] table, or is a generator that starts a helper process (a simulator), yields
+# the table and stops the helper when resumed; pytest.skip() in it skips the provider.
+PROVIDERS: dict[str, tuple[Callable[[str], dict[str, object] | Iterator[dict[str, object]]],
+                           int]] = {
     "software": (lambda tmp: {"provider_type": "MbedCrypto"}, 1),
+    "tpm": (_tpm_table, 3),
 }
 
 _names = itertools.count()
@@ -29,10 +46,18 @@ def provider_service(request: pytest.FixtureRequest,
                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     make_table, _ = PROVIDERS[request.param]
     tmp = str(tmp_path_factory.mktemp(f"prov-{request.param}"))
-    svc = ServiceProcess(tmp, auth_type="Direct", admins=["admin"], providers=[make_table(tmp)])
-    svc.start()
-    yield svc
-    svc.stop()
+    made = make_table(tmp)
+    helper = made if isinstance(made, Iterator) else None
+    table = next(helper) if helper is not None else made
+    assert isinstance(table, dict)
+    try:
+        svc = ServiceProcess(tmp, auth_type="Direct", admins=["admin"], providers=[table])
+        svc.start()
+        yield svc
+        svc.stop()
+    finally:
+        if helper is not None:
+            helper.close()
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ def socket_path(endpoint: str) -> str:
     """The socket path of a `unix:/path` (or `unix:///path`) endpoint URI."""
     uri = urlparse(endpoint)
     if uri.scheme != "unix" or not uri.path:
-        raise TransportError(f"unsupported endpoint {endpoint!r}: expected unix:/path/to/socket")
+        raise TransportError(f"unsupported endpoint {endpoint!r}: expected unix:/path/to/socket",
+                             endpoint=endpoint)
     return uri.path
 
 
@@ -31,6 +32,9 @@ class Transport:
         self.endpoint = endpoint or default_endpoint()
         self.path = socket_path(self.endpoint)
         self.timeout = timeout
+
+    def _error(self, reason: str, hint: str = "") -> TransportError:
+        return TransportError(f"{reason} ({hint})" if hint else reason, reason, self.endpoint)
 
     def exchange(self, opcode: int, provider: int, body: bytes, auth_type: int, auth: bytes,
                  session: int = 0) -> tuple[RawHeader, bytes]:
@@ -43,13 +47,18 @@ class Transport:
                 sock.sendall(request)
                 return read_response(sock)
         except FileNotFoundError:
-            raise TransportError(f"no service socket at {self.path} (is the service running? "
-                                 f"set PARSEC_SERVICE_ENDPOINT=unix:/path)") from None
+            raise self._error(f"no service socket at {self.path}",
+                              "is the service running? set PARSEC_SERVICE_ENDPOINT=unix:/path"
+                              ) from None
         except ConnectionRefusedError:
-            raise TransportError(f"nothing listens on {self.path} (is the service running?)") from None
+            raise self._error(f"nothing listens on {self.path}",
+                              "is the service running?") from None
+        except PermissionError:
+            raise self._error(f"no permission to connect to {self.path}",
+                              "is this user allowed to use the service socket?") from None
         except TimeoutError:
-            raise TransportError(f"no answer from {self.path} within {self.timeout} s") from None
+            raise self._error(f"no answer from {self.path} within {self.timeout} s") from None
         except ParsecError as exc:
-            raise TransportError(f"bad response from {self.path}: {exc}") from None
+            raise self._error(f"bad response from {self.path}: {exc}") from None
         except OSError as exc:
-            raise TransportError(f"talking to {self.path}: {exc}") from None
+            raise self._error(f"talking to {self.path}: {exc.strerror or exc}") from None

@@ -37,6 +37,9 @@ class Opcode(IntEnum):
     ATTEST_KEY = 0x1E
     PREPARE_KEY_ATTESTATION = 0x1F
     CAN_DO_CRYPTO = 0x20
+    # pqparsec extensions (docs/protocol-extensions.md): from 0x0100 upward.
+    PSA_ENCAPSULATE = 0x0100
+    PSA_DECAPSULATE = 0x0101
 
     @property
     def is_core(self) -> bool:
@@ -49,6 +52,14 @@ class Opcode(IntEnum):
     @property
     def needs_identity(self) -> bool:
         return self not in ANONYMOUS_OPCODES
+
+    @property
+    def is_extension(self) -> bool:
+        return self >= EXTENSION_OPCODE_BASE
+
+
+# Our extension opcodes start here, so that a future Parsec opcode cannot collide.
+EXTENSION_OPCODE_BASE = 0x0100
 
 
 CORE_OPCODES = frozenset({
@@ -67,8 +78,10 @@ ANONYMOUS_OPCODES = frozenset({
 
 # Opcodes the Rust client's enum knows. It fails a whole ListOpcodes answer on any other value, so a
 # plain ListOpcodes never returns anything outside this set.
-PARSEC_CLIENT_OPCODES = frozenset(op for op in Opcode if op not in (Opcode.PSA_MAC_COMPUTE,
-                                                                    Opcode.PSA_MAC_VERIFY))
+PARSEC_CLIENT_OPCODES = frozenset(op for op in Opcode
+                                  if op < EXTENSION_OPCODE_BASE
+                                  and op not in (Opcode.PSA_MAC_COMPUTE, Opcode.PSA_MAC_VERIFY))
+EXTENSION_OPCODES = frozenset(op for op in Opcode if op >= EXTENSION_OPCODE_BASE)
 
 
 def lookup(value: int) -> Opcode | None:

@@ -38,7 +38,9 @@ from pqparsec.protocol.proto import (
     psa_asymmetric_encrypt_pb2,
     psa_cipher_decrypt_pb2,
     psa_cipher_encrypt_pb2,
+    psa_decapsulate_pb2,
     psa_destroy_key_pb2,
+    psa_encapsulate_pb2,
     psa_export_key_pb2,
     psa_export_public_key_pb2,
     psa_generate_key_pb2,
@@ -59,6 +61,7 @@ from pqparsec.protocol.psa import (
     CipherMode,
     EncryptAlg,
     Hash,
+    KemKind,
     KeyAttributes,
     MacAlg,
     RawKeyAgreement,
@@ -226,6 +229,8 @@ class PsaSignHashRequest:
     key_name: str
     alg: SignAlg
     hash: bytes
+    # Extension (field 100): ML-DSA / SLH-DSA context string; empty = none (as in Parsec).
+    context: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -234,6 +239,8 @@ class PsaVerifyHashRequest:
     alg: SignAlg
     hash: bytes
     signature: bytes
+    # Extension (field 100): ML-DSA / SLH-DSA context string; empty = none (as in Parsec).
+    context: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -241,6 +248,8 @@ class PsaSignMessageRequest:
     key_name: str
     alg: SignAlg
     message: bytes
+    # Extension (field 100): ML-DSA / SLH-DSA context string; empty = none (as in Parsec).
+    context: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -249,6 +258,8 @@ class PsaVerifyMessageRequest:
     alg: SignAlg
     message: bytes
     signature: bytes
+    # Extension (field 100): ML-DSA / SLH-DSA context string; empty = none (as in Parsec).
+    context: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -370,6 +381,40 @@ class PsaRawKeyAgreementRequest:
 @dataclass(frozen=True)
 class PsaRawKeyAgreementResult:
     shared_secret: bytes = field(repr=False)
+
+
+# ------------------------------------------------------------------------------------------------
+# Key encapsulation (extension opcodes 0x0100 / 0x0101)
+
+
+@dataclass(frozen=True)
+class PsaEncapsulateRequest:
+    key_name: str
+    alg: KemKind
+    # PSA semantics: with attributes, the shared secret becomes a new key of that name and is not
+    # returned; without, the secret is returned.
+    output_key_name: str = ""
+    output_key_attributes: KeyAttributes | None = None
+
+
+@dataclass(frozen=True)
+class PsaEncapsulateResult:
+    ciphertext: bytes
+    shared_secret: bytes = field(default=b"", repr=False)
+
+
+@dataclass(frozen=True)
+class PsaDecapsulateRequest:
+    key_name: str
+    alg: KemKind
+    ciphertext: bytes
+    output_key_name: str = ""
+    output_key_attributes: KeyAttributes | None = None
+
+
+@dataclass(frozen=True)
+class PsaDecapsulateResult:
+    shared_secret: bytes = field(default=b"", repr=False)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -506,6 +551,8 @@ OPERATIONS: dict[Opcode, OpSpec] = {s.opcode: s for s in (
     _spec(Opcode.PREPARE_KEY_ATTESTATION, PrepareKeyAttestationRequest,
           PrepareKeyAttestationResult, prepare_key_attestation_pb2),
     _spec(Opcode.CAN_DO_CRYPTO, CanDoCryptoRequest, EmptyResult, can_do_crypto_pb2),
+    _spec(Opcode.PSA_ENCAPSULATE, PsaEncapsulateRequest, PsaEncapsulateResult, psa_encapsulate_pb2),
+    _spec(Opcode.PSA_DECAPSULATE, PsaDecapsulateRequest, PsaDecapsulateResult, psa_decapsulate_pb2),
 )}
 
 # Protobuf messages that map to a PSA model type: (decode, encode into a sub-message).
@@ -522,6 +569,7 @@ _ENUM_TYPES: dict[str, type[IntEnum]] = {
     "psa_algorithm.Algorithm.Cipher": CipherMode,
     "psa_algorithm.Algorithm.KeyAgreement.Raw": RawKeyAgreement,
     "can_do_crypto.CheckType": CheckType,
+    "psa_algorithm.Algorithm.KeyEncapsulation": KemKind,
 }
 
 

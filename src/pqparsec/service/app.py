@@ -72,10 +72,15 @@ class KeyStores:
 
 
 def build_provider(pc: ProviderConfig, config: Config, store: KeyStore,
-                   limits: ServiceLimits) -> Provider:
+                   limits: ServiceLimits) -> Provider | None:
+    """The provider a [[provider]] table describes; None if it is to be left out (a Tpm
+    provider with skip_if_no_tpm and no TPM: it has logged why)."""
     if pc.provider_type in ("MbedCrypto", "Software"):
         from pqparsec.service.providers.software import SoftwareProvider
         return SoftwareProvider.from_config(pc, config, store, limits)
+    if pc.provider_type == "Tpm":
+        from pqparsec.service.providers import tpm
+        return tpm.from_config(pc, config, store, limits)
     raise ConfigError(f"{config.source}: provider_type {pc.provider_type!r} is not available in "
                       "this version of pqparsec")
 
@@ -92,6 +97,8 @@ def build_state(config: Config, stores: KeyStores) -> ServiceState:
         for pc in config.providers:
             store = stores.get(config.key_manager(pc.key_info_manager).sqlite_db_path)
             provider = build_provider(pc, config, store, limits)
+            if provider is None:
+                continue
             if provider.provider_id in providers:
                 raise ConfigError(f"{config.source}: two providers of type {pc.provider_type}; "
                                   "pqparsec routes by provider id, so only one is possible")
@@ -101,6 +108,8 @@ def build_state(config: Config, stores: KeyStores) -> ServiceState:
             providers[provider.provider_id] = provider
             order.append(provider)
             provider.start()
+        if not order:
+            raise ConfigError(f"{config.source}: no provider could be started (all were skipped)")
     except BaseException:
         for p in order:
             p.close()
@@ -135,7 +144,8 @@ class Service:
                                   "core_settings.allow_root = true to allow it)")
             log.warning("running as root: for local development only; deploy as a dedicated user")
         self.state = build_state(cfg, self.stores)
-        sock = systemd_socket() or bind_socket(cfg.listener.socket_path, cfg.listener.socket_mode)
+        activated = systemd_socket()
+        sock = activated or bind_socket(cfg.listener.socket_path, cfg.listener.socket_mode)
         self.listener = Listener(Dispatcher(self._current, self.executor),
                                  cfg.listener.timeout / 1000.0, cfg.core.body_len_limit,
                                  cfg.core.max_connections)
@@ -155,7 +165,7 @@ class Service:
         self.executor.shutdown(wait=True)
         self._current().close()
         self.stores.close()
-        if not os.environ.get("LISTEN_FDS"):
+        if activated is None:  # a socket systemd passed is systemd's to keep
             try:
                 os.unlink(cfg.listener.socket_path)
             except OSError:

@@ -22,6 +22,9 @@ from pqparsec.service.providers.base import Provider
 
 log = logging.getLogger("pqparsec.requests")
 
+# Bytes of protobuf framing (tags, lengths) a result may add to an output of buffer_size_limit.
+RESULT_FRAMING_ALLOWANCE = 64
+
 
 @dataclass
 class ServiceState:
@@ -66,7 +69,9 @@ class Dispatcher:
                                   f"{provider.name} does not support {header.opcode.name}")
             result = await self._run(provider, header.opcode, handler, app, request)
             out = encode_result(header.opcode, result)
-            if len(out) > state.buffer_size_limit:
+            # buffer_size_limit caps an operation's output (Parsec: e.g. GenerateRandom's size);
+            # the protobuf framing around that output may add a few bytes.
+            if len(out) > state.buffer_size_limit + RESULT_FRAMING_ALLOWANCE:
                 raise ParsecError(ResponseStatus.RESPONSE_TOO_LARGE,
                                   f"response of {len(out)} bytes exceeds buffer_size_limit")
             status = ResponseStatus.SUCCESS

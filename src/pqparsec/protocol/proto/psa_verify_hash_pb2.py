@@ -25,15 +25,15 @@ _sym_db = _symbol_database.Default()
 from pqparsec.protocol.proto import psa_algorithm_pb2 as pqparsec_dot_protocol_dot_proto_dot_psa__algorithm__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-pqparsec/protocol/proto/psa_verify_hash.proto\x12\x0fpsa_verify_hash\x1a+pqparsec/protocol/proto/psa_algorithm.proto\"y\n\tOperation\x12\x10\n\x08key_name\x18\x01 \x01(\t\x12\x39\n\x03\x61lg\x18\x02 \x01(\x0b\x32,.psa_algorithm.Algorithm.AsymmetricSignature\x12\x0c\n\x04hash\x18\x03 \x01(\x0c\x12\x11\n\tsignature\x18\x04 \x01(\x0c\"\x08\n\x06Resultb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-pqparsec/protocol/proto/psa_verify_hash.proto\x12\x0fpsa_verify_hash\x1a+pqparsec/protocol/proto/psa_algorithm.proto\"\x8a\x01\n\tOperation\x12\x10\n\x08key_name\x18\x01 \x01(\t\x12\x39\n\x03\x61lg\x18\x02 \x01(\x0b\x32,.psa_algorithm.Algorithm.AsymmetricSignature\x12\x0c\n\x04hash\x18\x03 \x01(\x0c\x12\x11\n\tsignature\x18\x04 \x01(\x0c\x12\x0f\n\x07\x63ontext\x18\x64 \x01(\x0c\"\x08\n\x06Resultb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pqparsec.protocol.proto.psa_verify_hash_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_OPERATION']._serialized_start=111
-  _globals['_OPERATION']._serialized_end=232
-  _globals['_RESULT']._serialized_start=234
-  _globals['_RESULT']._serialized_end=242
+  _globals['_OPERATION']._serialized_start=112
+  _globals['_OPERATION']._serialized_end=250
+  _globals['_RESULT']._serialized_start=252
+  _globals['_RESULT']._serialized_end=260
 # @@protoc_insertion_point(module_scope)

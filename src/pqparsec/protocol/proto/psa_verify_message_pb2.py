@@ -25,15 +25,15 @@ _sym_db = _symbol_database.Default()
 from pqparsec.protocol.proto import psa_algorithm_pb2 as pqparsec_dot_protocol_dot_proto_dot_psa__algorithm__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0pqparsec/protocol/proto/psa_verify_message.proto\x12\x12psa_verify_message\x1a+pqparsec/protocol/proto/psa_algorithm.proto\"|\n\tOperation\x12\x10\n\x08key_name\x18\x01 \x01(\t\x12\x39\n\x03\x61lg\x18\x02 \x01(\x0b\x32,.psa_algorithm.Algorithm.AsymmetricSignature\x12\x0f\n\x07message\x18\x03 \x01(\x0c\x12\x11\n\tsignature\x18\x04 \x01(\x0c\"\x08\n\x06Resultb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0pqparsec/protocol/proto/psa_verify_message.proto\x12\x12psa_verify_message\x1a+pqparsec/protocol/proto/psa_algorithm.proto\"\x8d\x01\n\tOperation\x12\x10\n\x08key_name\x18\x01 \x01(\t\x12\x39\n\x03\x61lg\x18\x02 \x01(\x0b\x32,.psa_algorithm.Algorithm.AsymmetricSignature\x12\x0f\n\x07message\x18\x03 \x01(\x0c\x12\x11\n\tsignature\x18\x04 \x01(\x0c\x12\x0f\n\x07\x63ontext\x18\x64 \x01(\x0c\"\x08\n\x06Resultb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pqparsec.protocol.proto.psa_verify_message_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_OPERATION']._serialized_start=117
-  _globals['_OPERATION']._serialized_end=241
-  _globals['_RESULT']._serialized_start=243
-  _globals['_RESULT']._serialized_end=251
+  _globals['_OPERATION']._serialized_start=118
+  _globals['_OPERATION']._serialized_end=259
+  _globals['_RESULT']._serialized_start=261
+  _globals['_RESULT']._serialized_end=269
 # @@protoc_insertion_point(module_scope)

@@ -50,10 +50,26 @@ class EccFamily(IntEnum):
     BRAINPOOL_P_R1 = 7
     FRP = 8
     MONTGOMERY = 9
+    # Extension (>= 100): PSA_ECC_FAMILY_TWISTED_EDWARDS (0x42). Ed25519 = 255 bits, Ed448 = 448.
+    TWISTED_EDWARDS = 100
 
 
 class DhFamily(IntEnum):
     RFC7919 = 0
+
+
+class SlhDsaFamily(IntEnum):
+    """SLH-DSA parameter-set families (extension). Our protobuf numbering; the PSA
+    psa_slh_dsa_family_t value of each is `psa_value`."""
+
+    SHA2_S = 1
+    SHA2_F = 2
+    SHAKE_S = 3
+    SHAKE_F = 4
+
+    @property
+    def psa_value(self) -> int:
+        return {1: 0x02, 2: 0x04, 3: 0x0B, 4: 0x0D}[int(self)]
 
 
 class KeyKind(IntEnum):
@@ -73,6 +89,30 @@ class KeyKind(IntEnum):
     ECC_PUBLIC_KEY = 12
     DH_KEY_PAIR = 13
     DH_PUBLIC_KEY = 14
+    # Extension members (>= 100): PSA Crypto API 1.3/1.4 PQC extension key types, and X-Wing.
+    ML_KEM_KEY_PAIR = 100  # PSA_KEY_TYPE_ML_KEM_KEY_PAIR 0x7004
+    ML_KEM_PUBLIC_KEY = 101  # PSA_KEY_TYPE_ML_KEM_PUBLIC_KEY 0x4004
+    ML_DSA_KEY_PAIR = 102  # PSA_KEY_TYPE_ML_DSA_KEY_PAIR 0x7002
+    ML_DSA_PUBLIC_KEY = 103  # PSA_KEY_TYPE_ML_DSA_PUBLIC_KEY 0x4002
+    SLH_DSA_KEY_PAIR = 104  # PSA_KEY_TYPE_SLH_DSA_KEY_PAIR(family) 0x7100 | family
+    SLH_DSA_PUBLIC_KEY = 105  # PSA_KEY_TYPE_SLH_DSA_PUBLIC_KEY(family) 0x4100 | family
+    XWING_KEY_PAIR = 106  # not a PSA key type
+    XWING_PUBLIC_KEY = 107
+
+
+# First protobuf field number / enum value of our extensions (docs/protocol-extensions.md).
+EXTENSION_BASE = 100
+
+_PAIR_TO_PUBLIC = {
+    KeyKind.RSA_KEY_PAIR: KeyKind.RSA_PUBLIC_KEY,
+    KeyKind.ECC_KEY_PAIR: KeyKind.ECC_PUBLIC_KEY,
+    KeyKind.DH_KEY_PAIR: KeyKind.DH_PUBLIC_KEY,
+    KeyKind.ML_KEM_KEY_PAIR: KeyKind.ML_KEM_PUBLIC_KEY,
+    KeyKind.ML_DSA_KEY_PAIR: KeyKind.ML_DSA_PUBLIC_KEY,
+    KeyKind.SLH_DSA_KEY_PAIR: KeyKind.SLH_DSA_PUBLIC_KEY,
+    KeyKind.XWING_KEY_PAIR: KeyKind.XWING_PUBLIC_KEY,
+}
+_PUBLIC_KINDS = frozenset(_PAIR_TO_PUBLIC.values())
 
 
 @dataclass(frozen=True)
@@ -80,14 +120,15 @@ class KeyType:
     kind: KeyKind
     ecc_family: EccFamily | None = None
     dh_family: DhFamily | None = None
+    slh_dsa_family: SlhDsaFamily | None = None  # SLH-DSA key types only (extension)
 
     @property
     def is_public_key(self) -> bool:
-        return self.kind in (KeyKind.RSA_PUBLIC_KEY, KeyKind.ECC_PUBLIC_KEY, KeyKind.DH_PUBLIC_KEY)
+        return self.kind in _PUBLIC_KINDS
 
     @property
     def is_key_pair(self) -> bool:
-        return self.kind in (KeyKind.RSA_KEY_PAIR, KeyKind.ECC_KEY_PAIR, KeyKind.DH_KEY_PAIR)
+        return self.kind in _PAIR_TO_PUBLIC
 
     @property
     def is_asymmetric(self) -> bool:
@@ -105,11 +146,36 @@ class KeyType:
     def is_dh(self) -> bool:
         return self.kind in (KeyKind.DH_KEY_PAIR, KeyKind.DH_PUBLIC_KEY)
 
+    @property
+    def is_ml_kem(self) -> bool:
+        return self.kind in (KeyKind.ML_KEM_KEY_PAIR, KeyKind.ML_KEM_PUBLIC_KEY)
+
+    @property
+    def is_ml_dsa(self) -> bool:
+        return self.kind in (KeyKind.ML_DSA_KEY_PAIR, KeyKind.ML_DSA_PUBLIC_KEY)
+
+    @property
+    def is_slh_dsa(self) -> bool:
+        return self.kind in (KeyKind.SLH_DSA_KEY_PAIR, KeyKind.SLH_DSA_PUBLIC_KEY)
+
+    @property
+    def is_xwing(self) -> bool:
+        return self.kind in (KeyKind.XWING_KEY_PAIR, KeyKind.XWING_PUBLIC_KEY)
+
+    @property
+    def is_edwards(self) -> bool:
+        return self.is_ecc and self.ecc_family == EccFamily.TWISTED_EDWARDS
+
+    @property
+    def is_extension(self) -> bool:
+        """Whether only our protocol extension can express this key type."""
+        return self.kind >= EXTENSION_BASE or (self.ecc_family is not None
+                                               and self.ecc_family >= EXTENSION_BASE)
+
     def public_type(self) -> KeyType:
         """The public-key type that goes with a key pair (identity for other types)."""
-        pub = {KeyKind.RSA_KEY_PAIR: KeyKind.RSA_PUBLIC_KEY, KeyKind.ECC_KEY_PAIR: KeyKind.ECC_PUBLIC_KEY,
-               KeyKind.DH_KEY_PAIR: KeyKind.DH_PUBLIC_KEY}.get(self.kind, self.kind)
-        return KeyType(pub, self.ecc_family, self.dh_family)
+        pub = _PAIR_TO_PUBLIC.get(self.kind, self.kind)
+        return KeyType(pub, self.ecc_family, self.dh_family, self.slh_dsa_family)
 
     def describe(self) -> str:
         name = self.kind.name.replace("_", " ").title().replace(" ", "")
@@ -117,6 +183,8 @@ class KeyType:
             return f"{name}({self.ecc_family.name})"
         if self.dh_family is not None:
             return f"{name}({self.dh_family.name})"
+        if self.slh_dsa_family is not None:
+            return f"{name}({self.slh_dsa_family.name})"
         return name
 
     # Constructors for the common types.
@@ -139,6 +207,14 @@ class KeyType:
     @classmethod
     def simple(cls, kind: KeyKind) -> KeyType:
         return cls(kind)
+
+    @classmethod
+    def slh_dsa_key_pair(cls, family: SlhDsaFamily) -> KeyType:
+        return cls(KeyKind.SLH_DSA_KEY_PAIR, slh_dsa_family=family)
+
+    @classmethod
+    def slh_dsa_public_key(cls, family: SlhDsaFamily) -> KeyType:
+        return cls(KeyKind.SLH_DSA_PUBLIC_KEY, slh_dsa_family=family)
 
 
 @dataclass(frozen=True)
@@ -248,10 +324,40 @@ class SignKind(IntEnum):
     ECDSA = 4
     ECDSA_ANY = 5
     DETERMINISTIC_ECDSA = 6
+    # Extension members (>= 100), PSA algorithm identifiers in comments.
+    PURE_EDDSA = 100  # PSA_ALG_PURE_EDDSA 0x06000800
+    ML_DSA = 101  # PSA_ALG_ML_DSA 0x06004400 (hedged)
+    DETERMINISTIC_ML_DSA = 102  # PSA_ALG_DETERMINISTIC_ML_DSA 0x06004500
+    HASH_ML_DSA = 103  # PSA_ALG_HASH_ML_DSA(hash) 0x060046hh
+    DETERMINISTIC_HASH_ML_DSA = 104  # PSA_ALG_DETERMINISTIC_HASH_ML_DSA(hash) 0x060047hh
+    SLH_DSA = 105  # PSA_ALG_SLH_DSA 0x06004000
+    DETERMINISTIC_SLH_DSA = 106  # PSA_ALG_DETERMINISTIC_SLH_DSA 0x06004100
+    HASH_SLH_DSA = 107  # PSA_ALG_HASH_SLH_DSA(hash) 0x060042hh
+    DETERMINISTIC_HASH_SLH_DSA = 108  # PSA_ALG_DETERMINISTIC_HASH_SLH_DSA(hash) 0x060043hh
 
 
 SIGN_KINDS_WITH_HASH = frozenset({SignKind.RSA_PKCS1V15_SIGN, SignKind.RSA_PSS, SignKind.ECDSA,
-                                  SignKind.DETERMINISTIC_ECDSA})
+                                  SignKind.DETERMINISTIC_ECDSA, SignKind.HASH_ML_DSA,
+                                  SignKind.DETERMINISTIC_HASH_ML_DSA, SignKind.HASH_SLH_DSA,
+                                  SignKind.DETERMINISTIC_HASH_SLH_DSA})
+ML_DSA_KINDS = frozenset({SignKind.ML_DSA, SignKind.DETERMINISTIC_ML_DSA, SignKind.HASH_ML_DSA,
+                          SignKind.DETERMINISTIC_HASH_ML_DSA})
+SLH_DSA_KINDS = frozenset({SignKind.SLH_DSA, SignKind.DETERMINISTIC_SLH_DSA, SignKind.HASH_SLH_DSA,
+                           SignKind.DETERMINISTIC_HASH_SLH_DSA})
+# Signature schemes that take a context string (FIPS 204/205).
+CONTEXT_SIGN_KINDS = ML_DSA_KINDS | SLH_DSA_KINDS
+DETERMINISTIC_SIGN_KINDS = frozenset({SignKind.DETERMINISTIC_ML_DSA, SignKind.DETERMINISTIC_HASH_ML_DSA,
+                                      SignKind.DETERMINISTIC_SLH_DSA,
+                                      SignKind.DETERMINISTIC_HASH_SLH_DSA})
+# Pre-hashed (hash-and-sign) variants of the PQC schemes: usable with sign_hash and sign_message.
+PREHASH_PQC_SIGN_KINDS = frozenset({SignKind.HASH_ML_DSA, SignKind.DETERMINISTIC_HASH_ML_DSA,
+                                    SignKind.HASH_SLH_DSA, SignKind.DETERMINISTIC_HASH_SLH_DSA})
+# hedged <-> deterministic twin of each PQC scheme: equivalent for verification (PSA PQC ext.).
+_SIGN_TWINS = {SignKind.ML_DSA: SignKind.DETERMINISTIC_ML_DSA,
+               SignKind.HASH_ML_DSA: SignKind.DETERMINISTIC_HASH_ML_DSA,
+               SignKind.SLH_DSA: SignKind.DETERMINISTIC_SLH_DSA,
+               SignKind.HASH_SLH_DSA: SignKind.DETERMINISTIC_HASH_SLH_DSA}
+SIGN_TWINS = {**_SIGN_TWINS, **{v: k for k, v in _SIGN_TWINS.items()}}
 
 
 @dataclass(frozen=True)
@@ -267,6 +373,22 @@ class SignAlg:
     @property
     def is_ecc(self) -> bool:
         return self.kind in (SignKind.ECDSA, SignKind.ECDSA_ANY, SignKind.DETERMINISTIC_ECDSA)
+
+    @property
+    def is_eddsa(self) -> bool:
+        return self.kind == SignKind.PURE_EDDSA
+
+    @property
+    def is_ml_dsa(self) -> bool:
+        return self.kind in ML_DSA_KINDS
+
+    @property
+    def is_slh_dsa(self) -> bool:
+        return self.kind in SLH_DSA_KINDS
+
+    @property
+    def is_extension(self) -> bool:
+        return self.kind >= EXTENSION_BASE
 
 
 class EncryptKind(IntEnum):
@@ -303,8 +425,27 @@ class KeyAgreementAlg:
     kdf: KdfAlg | None = None
 
 
+class KemKind(IntEnum):
+    """Key-encapsulation algorithms (extension; protobuf enum Algorithm.KeyEncapsulation)."""
+
+    ML_KEM = 1  # PSA_ALG_ML_KEM 0x0c000200 (FIPS 203)
+    X_WING = 2  # X-Wing: ML-KEM-768 + X25519 (draft-connolly-cfrg-xwing-kem)
+
+
+@dataclass(frozen=True)
+class KemAlg:
+    kind: KemKind
+
+
 Algorithm = (NoAlgorithm | HashAlg | MacAlg | CipherAlg | AeadAlg | SignAlg | EncryptAlg
-             | KeyAgreementAlg | KdfAlg)
+             | KeyAgreementAlg | KdfAlg | KemAlg)
+
+
+def algorithm_is_extension(alg: Algorithm) -> bool:
+    """Whether only our protocol extension can express this algorithm."""
+    if isinstance(alg, KemAlg):
+        return True
+    return isinstance(alg, SignAlg) and alg.is_extension
 
 
 @dataclass(frozen=True)
@@ -326,6 +467,12 @@ class KeyAttributes:
     @property
     def algorithm(self) -> Algorithm:
         return self.policy.permitted_algorithms
+
+    @property
+    def is_extension(self) -> bool:
+        """Whether a Parsec client could not decode these attributes (ListKeys hides such keys
+        unless asked with include_extensions)."""
+        return self.key_type.is_extension or algorithm_is_extension(self.algorithm)
 
 
 def describe_algorithm(alg: Algorithm) -> str:
@@ -349,4 +496,6 @@ def describe_algorithm(alg: Algorithm) -> str:
         return alg.kind.name + (f"({alg.hash.name})" if alg.hash else "")
     if isinstance(alg, KeyAgreementAlg):
         return alg.raw.name + (f"+{describe_algorithm(alg.kdf)}" if alg.kdf else "")
+    if isinstance(alg, KemAlg):
+        return alg.kind.name
     return f"{alg.kind.name}({alg.hash.name})"

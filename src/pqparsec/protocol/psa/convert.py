@@ -23,6 +23,8 @@ from pqparsec.protocol.psa import (
     HashAlg,
     KdfAlg,
     KdfKind,
+    KemAlg,
+    KemKind,
     KeyAgreementAlg,
     KeyAttributes,
     KeyKind,
@@ -34,6 +36,7 @@ from pqparsec.protocol.psa import (
     RawKeyAgreement,
     SignAlg,
     SignKind,
+    SlhDsaFamily,
     UsageFlags,
 )
 from pqparsec.protocol.status import ParsecError, ResponseStatus
@@ -93,15 +96,30 @@ _SIGN_MEMBERS = {
     "ecdsa": SignKind.ECDSA,
     "ecdsa_any": SignKind.ECDSA_ANY,
     "deterministic_ecdsa": SignKind.DETERMINISTIC_ECDSA,
+    # extension members (field numbers >= 100)
+    "pure_eddsa": SignKind.PURE_EDDSA,
+    "ml_dsa": SignKind.ML_DSA,
+    "deterministic_ml_dsa": SignKind.DETERMINISTIC_ML_DSA,
+    "hash_ml_dsa": SignKind.HASH_ML_DSA,
+    "deterministic_hash_ml_dsa": SignKind.DETERMINISTIC_HASH_ML_DSA,
+    "slh_dsa": SignKind.SLH_DSA,
+    "deterministic_slh_dsa": SignKind.DETERMINISTIC_SLH_DSA,
+    "hash_slh_dsa": SignKind.HASH_SLH_DSA,
+    "deterministic_hash_slh_dsa": SignKind.DETERMINISTIC_HASH_SLH_DSA,
 }
 _SIGN_NAMES = {v: k for k, v in _SIGN_MEMBERS.items()}
+# Members whose message has no hash_alg field.
+_SIGN_KINDS_WITHOUT_HASH = frozenset({
+    SignKind.RSA_PKCS1V15_SIGN_RAW, SignKind.ECDSA_ANY, SignKind.PURE_EDDSA, SignKind.ML_DSA,
+    SignKind.DETERMINISTIC_ML_DSA, SignKind.SLH_DSA, SignKind.DETERMINISTIC_SLH_DSA,
+})
 
 
 def sign_alg_from_pb(msg: Msg) -> SignAlg:
     member = _member(msg, "variant", "AsymmetricSignature")
     kind = _SIGN_MEMBERS[member]
     sub = getattr(msg, member)
-    if kind in (SignKind.RSA_PKCS1V15_SIGN_RAW, SignKind.ECDSA_ANY):
+    if kind in _SIGN_KINDS_WITHOUT_HASH:
         return SignAlg(kind)
     if not sub.HasField("hash_alg"):
         raise invalid(f"{member}: hash_alg missing")
@@ -223,6 +241,16 @@ def key_agreement_to_pb(alg: KeyAgreementAlg, msg: Msg) -> None:
         kdf_alg_to_pb(alg.kdf, msg.with_key_derivation.kdf_alg)
 
 
+# --- key encapsulation (extension) ---------------------------------------------------------------
+
+def kem_alg_from_pb(value: int) -> KemAlg:
+    return KemAlg(enum_value(KemKind, value, "key-encapsulation algorithm"))
+
+
+def kem_alg_to_pb(alg: KemAlg) -> int:
+    return int(alg.kind)
+
+
 # --- Algorithm (the policy oneof) -----------------------------------------------------------------
 
 def algorithm_from_pb(msg: Msg) -> Algorithm:
@@ -243,6 +271,8 @@ def algorithm_from_pb(msg: Msg) -> Algorithm:
         return encrypt_alg_from_pb(msg.asymmetric_encryption)
     if member == "key_agreement":
         return key_agreement_from_pb(msg.key_agreement)
+    if member == "key_encapsulation":
+        return kem_alg_from_pb(msg.key_encapsulation)
     return kdf_alg_from_pb(msg.key_derivation)
 
 
@@ -263,6 +293,8 @@ def algorithm_to_pb(alg: Algorithm, msg: Msg) -> None:
         encrypt_alg_to_pb(alg, msg.asymmetric_encryption)
     elif isinstance(alg, KeyAgreementAlg):
         key_agreement_to_pb(alg, msg.key_agreement)
+    elif isinstance(alg, KemAlg):
+        msg.key_encapsulation = kem_alg_to_pb(alg)
     else:
         kdf_alg_to_pb(alg, msg.key_derivation)
 
@@ -281,6 +313,8 @@ def key_type_from_pb(msg: Msg) -> KeyType:
     if kind in (KeyKind.DH_KEY_PAIR, KeyKind.DH_PUBLIC_KEY):
         return KeyType(kind, dh_family=enum_value(DhFamily, sub.group_family, "DH group family",
                                                   zero_ok=True))
+    if kind in (KeyKind.SLH_DSA_KEY_PAIR, KeyKind.SLH_DSA_PUBLIC_KEY):
+        return KeyType(kind, slh_dsa_family=enum_value(SlhDsaFamily, sub.family, "SLH-DSA family"))
     return KeyType(kind)
 
 
@@ -291,6 +325,8 @@ def key_type_to_pb(kt: KeyType, msg: Msg) -> None:
         sub.curve_family = int(kt.ecc_family)
     if kt.dh_family is not None:
         sub.group_family = int(kt.dh_family)
+    if kt.slh_dsa_family is not None:
+        sub.family = int(kt.slh_dsa_family)
 
 
 def usage_from_pb(msg: Msg) -> UsageFlags:

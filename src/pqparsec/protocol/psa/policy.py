@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from pqparsec.protocol.psa import (
+    SIGN_KINDS_WITH_HASH,
+    SIGN_TWINS,
     AeadAlg,
     Algorithm,
     AnyHash,
@@ -16,8 +18,8 @@ from pqparsec.protocol.psa import (
     KeyKind,
     KeyType,
     MacAlg,
+    MacKind,
     SignAlg,
-    SignKind,
 )
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 
@@ -34,12 +36,17 @@ def not_supported(msg: str) -> ParsecError:
     return ParsecError(ResponseStatus.PSA_ERROR_NOT_SUPPORTED, msg)
 
 
-def permits(policy: Algorithm, alg: Algorithm) -> bool:
-    """Does a key whose policy names `policy` allow an operation with `alg`?"""
+def permits(policy: Algorithm, alg: Algorithm, verify: bool = False) -> bool:
+    """Does a key whose policy names `policy` allow an operation with `alg`?
+
+    `verify`: the operation verifies a signature. The PSA PQC extension makes the hedged and
+    deterministic variants of ML-DSA / SLH-DSA (and their Hash- forms) equivalent for that."""
     if policy == alg:
         return True
-    # A signature policy with the wildcard hash permits the same scheme with any specific hash.
     if isinstance(policy, SignAlg) and isinstance(alg, SignAlg):
+        if verify and SIGN_TWINS.get(alg.kind) == policy.kind:
+            return permits(policy, SignAlg(policy.kind, alg.hash))
+        # A signature policy with the wildcard hash permits the same scheme with any specific hash.
         return (isinstance(policy.hash, AnyHash) and policy.kind == alg.kind
                 and isinstance(alg.hash, Hash))
     # A MAC or AEAD policy permits truncations/shortenings of at least its own length? PSA's
@@ -53,7 +60,13 @@ def permits(policy: Algorithm, alg: Algorithm) -> bool:
 
 
 def _mac_len(alg: MacAlg) -> int | None:
-    return alg.length
+    """The MAC length `alg` produces: a truncation to the full length is the full-length MAC, as
+    a shortened AEAD tag of the default length is the default-tag AEAD."""
+    if alg.length is not None:
+        return alg.length
+    if alg.hash is not None:
+        return alg.hash.digest_size  # HMAC
+    return 16 if alg.kind in (MacKind.CMAC, MacKind.CBC_MAC) else None  # the AES block
 
 
 def check_usage(attrs: KeyAttributes, flag: str, op: str) -> None:
@@ -61,8 +74,8 @@ def check_usage(attrs: KeyAttributes, flag: str, op: str) -> None:
         raise not_permitted(f"the key's policy does not allow {op} (usage flag {flag} not set)")
 
 
-def check_alg(attrs: KeyAttributes, alg: Algorithm, op: str) -> None:
-    if not permits(attrs.algorithm, alg):
+def check_alg(attrs: KeyAttributes, alg: Algorithm, op: str, verify: bool = False) -> None:
+    if not permits(attrs.algorithm, alg, verify):
         raise not_permitted(f"the key's policy does not permit this algorithm for {op}")
 
 
@@ -76,7 +89,14 @@ def sign_alg_compatible(key_type: KeyType, alg: SignAlg) -> bool:
     if alg.is_rsa:
         return key_type.is_rsa
     if alg.is_ecc:
-        return key_type.is_ecc and key_type.ecc_family != EccFamily.MONTGOMERY
+        return key_type.is_ecc and key_type.ecc_family not in (EccFamily.MONTGOMERY,
+                                                               EccFamily.TWISTED_EDWARDS)
+    if alg.is_eddsa:
+        return key_type.is_edwards
+    if alg.is_ml_dsa:
+        return key_type.is_ml_dsa
+    if alg.is_slh_dsa:
+        return key_type.is_slh_dsa
     return False
 
 
@@ -85,10 +105,9 @@ def check_sign_request(attrs: KeyAttributes, alg: SignAlg, flag: str, op: str) -
     check_usage(attrs, flag, op)
     if not sign_alg_compatible(attrs.key_type, alg):
         raise invalid_argument(f"{alg.kind.name} cannot be used with a {attrs.key_type.describe()} key")
-    if alg.kind in (SignKind.RSA_PKCS1V15_SIGN, SignKind.RSA_PSS, SignKind.ECDSA,
-                    SignKind.DETERMINISTIC_ECDSA) and not isinstance(alg.hash, Hash):
+    if alg.kind in SIGN_KINDS_WITH_HASH and not isinstance(alg.hash, Hash):
         raise invalid_argument("a signature request must name a specific hash, not the wildcard")
-    check_alg(attrs, alg, op)
+    check_alg(attrs, alg, op, verify=flag.startswith("verify"))
 
 
 # -- deprecated primitives (Parsec's list) ---------------------------------------------------------

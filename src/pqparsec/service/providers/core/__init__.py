@@ -96,7 +96,10 @@ class CoreProvider(Provider):
             except ParsecError as exc:
                 log.warning("ListKeys: provider %s skipped: %s", p.name, exc)
                 continue
-            keys += [KeyInfo(int(p.provider_id), r.key_name, r.attributes) for r in records]
+            # A Parsec client fails the whole answer on a value it does not know: keys whose type
+            # or algorithm only our extension defines are listed only when asked for.
+            keys += [KeyInfo(int(p.provider_id), r.key_name, r.attributes) for r in records
+                     if req.include_extensions or not r.attributes.is_extension]
         return ListKeysResult(keys)
 
     def list_clients(self, app: Identity | None, req: ListClientsRequest) -> ListClientsResult:

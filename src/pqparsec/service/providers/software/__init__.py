@@ -14,12 +14,13 @@ from pqparsec.service.key_store import KeyStore
 from pqparsec.service.providers.base import ServiceLimits
 from pqparsec.service.providers.software.asymmetric import AsymmetricOps
 from pqparsec.service.providers.software.capabilities import CapabilityOps
+from pqparsec.service.providers.software.pqc import PqcOps
 from pqparsec.service.providers.software.signatures import SignatureOps
 from pqparsec.service.providers.software.symmetric import SymmetricOps
 from pqparsec.service.providers.software.wrap import load_or_create_kek
 
 
-class SoftwareProvider(CapabilityOps, SymmetricOps, AsymmetricOps, SignatureOps):
+class SoftwareProvider(PqcOps, CapabilityOps, SymmetricOps, AsymmetricOps, SignatureOps):
     @classmethod
     def from_config(cls, pc: ProviderConfig, config: Config, store: KeyStore,
                     limits: ServiceLimits) -> SoftwareProvider:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from pqparsec.protocol.operations import (
 from pqparsec.protocol.psa import Hash, KeyAttributes
 from pqparsec.protocol.psa.policy import (
     check_not_deprecated,
+    deprecated_reason,
     invalid_argument,
     not_permitted,
     not_supported,
@@ -39,27 +41,21 @@ from pqparsec.service.providers.base import KeyProvider, ServiceLimits
 from pqparsec.service.providers.software import keys
 from pqparsec.service.providers.software.wrap import KeyWrapper, wipe
 
-HASHES: dict[Hash, type[hashes.HashAlgorithm]] = {
-    Hash.MD5: hashes.MD5,
-    Hash.SHA_1: hashes.SHA1,
-    Hash.SHA_224: hashes.SHA224,
-    Hash.SHA_256: hashes.SHA256,
-    Hash.SHA_384: hashes.SHA384,
-    Hash.SHA_512: hashes.SHA512,
-    Hash.SHA_512_224: hashes.SHA512_224,
-    Hash.SHA_512_256: hashes.SHA512_256,
-    Hash.SHA3_224: hashes.SHA3_224,
-    Hash.SHA3_256: hashes.SHA3_256,
-    Hash.SHA3_384: hashes.SHA3_384,
-    Hash.SHA3_512: hashes.SHA3_512,
-}
+log = logging.getLogger(__name__)
+
+HASHES = keys.HASHES
+hash_algorithm = keys.hash_algorithm
 
 
-def hash_algorithm(h: Hash) -> hashes.HashAlgorithm:
-    cls = HASHES.get(h)
-    if cls is None:
-        raise not_supported(f"hash {h.name} is not supported")
-    return cls()
+def with_implied_usage(attrs: KeyAttributes) -> KeyAttributes:
+    """The key's attributes with the usage flags PSA implies: sign_hash permits sign_message and
+    verify_hash permits verify_message (PSA Crypto 1.0.1; Parsec's book says the same)."""
+    u = attrs.usage
+    if (u.sign_hash <= u.sign_message) and (u.verify_hash <= u.verify_message):
+        return attrs
+    usage = dataclasses.replace(u, sign_message=u.sign_message or u.sign_hash,
+                                verify_message=u.verify_message or u.verify_hash)
+    return dataclasses.replace(attrs, policy=dataclasses.replace(attrs.policy, usage_flags=usage))
 
 
 def digest(h: Hash, data: bytes) -> bytes:
@@ -95,12 +91,12 @@ class SoftwareBase(KeyProvider):
 
     def private_key(self, rec: KeyRecord) -> keys.PrivateKey:
         with self.material(rec) as m:
-            return keys.load_private(m, rec.attributes)
+            return keys.load_private(m, rec.attributes, stored=True)
 
     def public_key(self, rec: KeyRecord) -> keys.PublicKey:
         with self.material(rec) as m:
             if rec.attributes.key_type.is_key_pair:
-                return keys.load_private(m, rec.attributes).public_key()
+                return keys.load_private(m, rec.attributes, stored=True).public_key()
             return keys.load_public(m, rec.attributes)
 
     def _store_new(self, app: Identity, name: str, attrs: KeyAttributes, material: bytearray) -> None:
@@ -110,21 +106,38 @@ class SoftwareBase(KeyProvider):
             wipe(material)
 
     # -- key management -----------------------------------------------------------------------
+    #
+    # Status decisions (PSA Crypto API / Mbed TLS, the engine of Parsec's software provider):
+    # - a name already taken -> AlreadyExists, checked before any key material is made;
+    # - a key type or size the provider does not have (keys.KEY_SPECS) -> NotSupported, but an
+    #   impossible size for a symmetric type (AES-100, 12 bits of HMAC) -> InvalidArgument;
+    # - generating a public key, or with key_bits 0 -> InvalidArgument;
+    # - import: data not in the PSA format of the type, or key_bits != the data's size ->
+    #   InvalidArgument; a deprecated primitive is accepted with a warning in the log;
+    # - generation of a deprecated primitive -> DeprecatedPrimitive unless allow_deprecated.
+    # Validation happens before the key store is touched, so a failed create leaves no mapping.
+
+    def _require_new_name(self, app: Identity, key_name: str) -> None:
+        if not key_name:
+            raise invalid_argument("empty key name")
+        if self.store.exists(app, key_name):
+            raise ParsecError(ResponseStatus.PSA_ERROR_ALREADY_EXISTS,
+                              f"key {key_name!r} already exists")
 
     def psa_generate_key(self, app: Identity, req: PsaGenerateKeyRequest) -> EmptyResult:
         check_not_deprecated(req.attributes, self.limits.allow_deprecated)
-        if self.store.exists(app, req.key_name):
-            raise ParsecError(ResponseStatus.PSA_ERROR_ALREADY_EXISTS,
-                              f"key {req.key_name!r} already exists")
+        self._require_new_name(app, req.key_name)
         self._store_new(app, req.key_name, req.attributes, keys.generate(req.attributes))
         return EmptyResult()
 
     def psa_import_key(self, app: Identity, req: PsaImportKeyRequest) -> EmptyResult:
-        if self.store.exists(app, req.key_name):
-            raise ParsecError(ResponseStatus.PSA_ERROR_ALREADY_EXISTS,
-                              f"key {req.key_name!r} already exists")
+        self._require_new_name(app, req.key_name)
         material, bits = keys.import_material(req.attributes, req.data)
         attrs = dataclasses.replace(req.attributes, key_bits=bits)
+        reason = deprecated_reason(attrs)
+        if reason:
+            log.warning("%s: importing key %r for %s with a deprecated primitive: %s", self.name,
+                        req.key_name, app.name, reason)
         self._store_new(app, req.key_name, attrs, material)
         return EmptyResult()
 
@@ -136,12 +149,15 @@ class SoftwareBase(KeyProvider):
         rec = self.load(app, req.key_name)
         if not rec.attributes.key_type.is_asymmetric:
             raise invalid_argument("only asymmetric keys have a public key")
-        return KeyDataResult(keys.export_public(self.public_key(rec)))
+        if rec.attributes.key_type.is_public_key:
+            with self.material(rec) as m:  # stored in its export format already
+                return KeyDataResult(bytes(m))
+        return KeyDataResult(keys.export_public(self.private_key(rec)))
 
     def psa_export_key(self, app: Identity, req: KeyNameRequest) -> KeyDataResult:
         rec = self.load(app, req.key_name)
         if not rec.attributes.usage.export:
-            raise not_permitted("the key's policy does not allow export")
+            raise not_permitted("the key's policy does not allow export (usage flag export)")
         with self.material(rec) as m:
             return KeyDataResult(bytes(m))
 

@@ -1,11 +1,35 @@
-"""Signatures: PsaSignHash/PsaVerifyHash and PsaSignMessage/PsaVerifyMessage."""
+"""Signatures: PsaSignHash/PsaVerifyHash and PsaSignMessage/PsaVerifyMessage.
+
+Every operation checks, in Parsec's order: the usage flag (sign_hash also grants sign_message,
+verify_hash also grants verify_message, as PSA says), that the key's policy permits the requested
+algorithm (NotPermitted; a policy with the "any hash" wildcard permits the scheme with any
+specific hash), that the key type fits the algorithm (InvalidArgument), then the input.
+
+Status decisions where PSA leaves a choice (the same as Mbed TLS, the engine of Parsec's software
+provider, except where noted):
+- signing with a public key, the raw / "any" schemes with the *Message operations, a context
+  string with a scheme that has none, a hash whose length does not match the algorithm's hash,
+  an input too long for raw PKCS#1 v1.5 on this key, and a hash too large for RSA-PSS on this
+  key -> InvalidArgument;
+- a scheme, hash or curve not in keys.KEY_SPECS -> NotSupported;
+- ECDSA_ANY signs the given bytes as ECDSA does a hash of any length (truncated to the curve
+  order's bit length, X9.62 bits2int). The one input we cannot pass to OpenSSL is more than 64
+  bytes on P-521 -> NotSupported;
+- RSA-PSS signs with a salt as long as the hash (shorter when the key is too small for that),
+  and verification requires that same salt length (PSA_ALG_RSA_PSS; PSA_ALG_RSA_PSS_ANY_SALT is
+  not in Parsec's protocol);
+- a signature that does not verify, including one of the wrong length -> InvalidSignature.
+"""
 
 from __future__ import annotations
+
+import hmac
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
+    NoDigestInfo,
     Prehashed,
     decode_dss_signature,
     encode_dss_signature,
@@ -19,7 +43,7 @@ from pqparsec.protocol.operations import (
     PsaVerifyMessageRequest,
     SignatureResult,
 )
-from pqparsec.protocol.psa import Hash, SignAlg, SignKind
+from pqparsec.protocol.psa import Hash, KeyAttributes, SignAlg, SignKind
 from pqparsec.protocol.psa.policy import (
     check_sign_hash_length,
     check_sign_request,
@@ -30,77 +54,175 @@ from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
 from pqparsec.service.key_store import KeyRecord
 from pqparsec.service.providers.software import keys
-from pqparsec.service.providers.software.base import SoftwareBase, hash_algorithm
+from pqparsec.service.providers.software.base import SoftwareBase, with_implied_usage
+
+# Schemes that sign given bytes rather than a hash: PsaSignHash / PsaVerifyHash only.
+RAW_SIGN_KINDS = frozenset({SignKind.RSA_PKCS1V15_SIGN_RAW, SignKind.ECDSA_ANY})
+
+# Prehashed digests OpenSSL accepts for ECDSA, by length; ECDSA only uses the length.
+_ECDSA_CARRIERS: tuple[tuple[int, type[hashes.HashAlgorithm]], ...] = (
+    (28, hashes.SHA224), (32, hashes.SHA256), (48, hashes.SHA384), (64, hashes.SHA512))
+
+HashChoice = hashes.HashAlgorithm | Prehashed
+
+
+def invalid_signature(msg: str = "the signature is not valid") -> ParsecError:
+    return ParsecError(ResponseStatus.PSA_ERROR_INVALID_SIGNATURE, msg)
+
+
+def ecdsa_any_input(curve: ec.EllipticCurve, data: bytes) -> tuple[bytes, Prehashed]:
+    """Recode ECDSA_ANY input as a digest of a length OpenSSL takes, with the same value.
+
+    ECDSA uses the leftmost qlen bits of its input (X9.62 bits2int), qlen the bit length of the
+    group order, which for every curve we support equals the curve's size. We compute that value
+    e and lay it out in a D-byte carrier so that OpenSSL's own truncation gives back e."""
+    qlen = curve.key_size
+    e = int.from_bytes(data, "big")
+    if 8 * len(data) > qlen:
+        e >>= 8 * len(data) - qlen
+    for size, cls in _ECDSA_CARRIERS:
+        if 8 * size >= qlen:
+            return (e << (8 * size - qlen)).to_bytes(size, "big"), Prehashed(cls())
+    size, cls = _ECDSA_CARRIERS[-1]  # P-521: no 66-byte digest; OpenSSL will not truncate
+    if e.bit_length() > 8 * size:
+        raise not_supported(f"ECDSA_ANY on a {qlen}-bit curve supports inputs of at most "
+                            f"{size} bytes")
+    return e.to_bytes(size, "big"), Prehashed(cls())
+
+
+def pss_salt_length(key_bits: int, h: hashes.HashAlgorithm) -> int:
+    """PSA_ALG_RSA_PSS: a salt as long as the hash, or the largest the key allows."""
+    em_len = (key_bits - 1 + 7) // 8
+    room = em_len - h.digest_size - 2
+    if room < 0:
+        raise invalid_argument(f"a {key_bits}-bit RSA key is too small for PSS with {h.name}")
+    return min(h.digest_size, room)
 
 
 class SignatureOps(SoftwareBase):
-    def _sign(self, rec: KeyRecord, alg: SignAlg, data: bytes, prehashed: bool) -> bytes:
-        if alg.kind == SignKind.RSA_PKCS1V15_SIGN_RAW or alg.kind == SignKind.ECDSA_ANY:
-            raise not_supported(f"{alg.kind.name} is not supported by the software provider")
-        if rec.attributes.key_type.is_public_key:
-            raise invalid_argument("a public key cannot sign")
-        assert isinstance(alg.hash, Hash)
-        h = hash_algorithm(alg.hash)
-        algo: hashes.HashAlgorithm | Prehashed = Prehashed(h) if prehashed else h
-        key = self.private_key(rec)
-        if isinstance(key, rsa.RSAPrivateKey):
-            pad = padding.PKCS1v15() if alg.kind == SignKind.RSA_PKCS1V15_SIGN else \
-                padding.PSS(padding.MGF1(h), padding.PSS.DIGEST_LENGTH)
-            return key.sign(data, pad, algo)
-        if isinstance(key, ec.EllipticCurvePrivateKey):
-            det = alg.kind == SignKind.DETERMINISTIC_ECDSA
-            der = key.sign(data, ec.ECDSA(algo, deterministic_signing=det))
-            r, s = decode_dss_signature(der)
-            n = keys.scalar_len(key.curve.key_size)
-            return r.to_bytes(n, "big") + s.to_bytes(n, "big")
-        raise invalid_argument("this key type cannot sign")
+    # -- checks ------------------------------------------------------------------------------
 
-    def _verify(self, rec: KeyRecord, alg: SignAlg, data: bytes, signature: bytes,
-                prehashed: bool) -> None:
-        if alg.kind == SignKind.RSA_PKCS1V15_SIGN_RAW or alg.kind == SignKind.ECDSA_ANY:
-            raise not_supported(f"{alg.kind.name} is not supported by the software provider")
-        assert isinstance(alg.hash, Hash)
-        h = hash_algorithm(alg.hash)
-        algo: hashes.HashAlgorithm | Prehashed = Prehashed(h) if prehashed else h
+    def _checked(self, app: Identity, key_name: str, alg: SignAlg, flag: str, op: str,
+                 context: bytes, message: bool) -> KeyRecord:
+        rec = self.load(app, key_name)
+        attrs: KeyAttributes = with_implied_usage(rec.attributes)
+        check_sign_request(attrs, alg, flag, op)
+        if message and alg.kind in RAW_SIGN_KINDS:
+            raise invalid_argument(f"{alg.kind.name} signs a hash: use PsaSignHash/PsaVerifyHash")
+        if not keys.algorithm_supported(attrs.key_type, alg):
+            raise not_supported(f"{alg.kind.name} with {attrs.key_type.describe()} keys is not "
+                                f"supported by the software provider")
+        if context:
+            raise invalid_argument(f"{alg.kind.name} takes no context string")
+        if flag.startswith("sign") and not attrs.key_type.is_key_pair:
+            raise invalid_argument("a public key cannot sign")
+        return rec
+
+    # -- the schemes --------------------------------------------------------------------------
+
+    def sign_with(self, rec: KeyRecord, alg: SignAlg, data: bytes, prehashed: bool) -> bytes:
+        """Sign `data` (a hash if `prehashed`, else the message) with the key of `rec`."""
+        key = self.private_key(rec)
+        try:
+            if isinstance(key, rsa.RSAPrivateKey):
+                return self._rsa_sign(key, alg, data, prehashed)
+            if isinstance(key, ec.EllipticCurvePrivateKey):
+                return self._ecdsa_sign(key, alg, data, prehashed)
+        except ValueError as exc:  # input the key cannot take
+            raise invalid_argument(f"{alg.kind.name}: {exc}") from None
+        raise invalid_argument(f"{alg.kind.name} cannot be used with this key")
+
+    def verify_with(self, rec: KeyRecord, alg: SignAlg, data: bytes, signature: bytes,
+                    prehashed: bool) -> None:
         pub = self.public_key(rec)
-        bad = ParsecError(ResponseStatus.PSA_ERROR_INVALID_SIGNATURE, "signature is not valid")
         try:
             if isinstance(pub, rsa.RSAPublicKey):
-                pad = padding.PKCS1v15() if alg.kind == SignKind.RSA_PKCS1V15_SIGN else \
-                    padding.PSS(padding.MGF1(h), padding.PSS.AUTO)
-                pub.verify(signature, data, pad, algo)
-            elif isinstance(pub, ec.EllipticCurvePublicKey):
-                n = keys.scalar_len(pub.curve.key_size)
-                if len(signature) != 2 * n:
-                    raise bad
-                der = encode_dss_signature(int.from_bytes(signature[:n], "big"),
-                                           int.from_bytes(signature[n:], "big"))
-                pub.verify(der, data, ec.ECDSA(algo))
-            else:
-                raise invalid_argument("this key type cannot verify")
+                self._rsa_verify(pub, alg, data, signature, prehashed)
+                return
+            if isinstance(pub, ec.EllipticCurvePublicKey):
+                self._ecdsa_verify(pub, alg, data, signature, prehashed)
+                return
         except InvalidSignature:
-            raise bad from None
+            raise invalid_signature() from None
+        raise invalid_argument(f"{alg.kind.name} cannot be used with this key")
+
+    @staticmethod
+    def _hash_choice(alg: SignAlg, prehashed: bool) -> tuple[hashes.HashAlgorithm, HashChoice]:
+        assert isinstance(alg.hash, Hash)
+        h = keys.hash_algorithm(alg.hash)
+        return h, (Prehashed(h) if prehashed else h)
+
+    def _rsa_sign(self, key: rsa.RSAPrivateKey, alg: SignAlg, data: bytes, prehashed: bool) -> bytes:
+        if alg.kind == SignKind.RSA_PKCS1V15_SIGN_RAW:
+            # EMSA-PKCS1-v1_5 padding around the given bytes, no DigestInfo added.
+            return key.sign(data, padding.PKCS1v15(), NoDigestInfo())
+        h, choice = self._hash_choice(alg, prehashed)
+        if alg.kind == SignKind.RSA_PSS:
+            pss = padding.PSS(padding.MGF1(h), pss_salt_length(key.key_size, h))
+            return key.sign(data, pss, choice)
+        return key.sign(data, padding.PKCS1v15(), choice)
+
+    def _rsa_verify(self, pub: rsa.RSAPublicKey, alg: SignAlg, data: bytes, signature: bytes,
+                    prehashed: bool) -> None:
+        if alg.kind == SignKind.RSA_PKCS1V15_SIGN_RAW:
+            recovered = pub.recover_data_from_signature(signature, padding.PKCS1v15(), NoDigestInfo())
+            if not hmac.compare_digest(recovered, data):
+                raise InvalidSignature
+            return
+        h, choice = self._hash_choice(alg, prehashed)
+        if alg.kind == SignKind.RSA_PSS:
+            pss = padding.PSS(padding.MGF1(h), pss_salt_length(pub.key_size, h))
+            pub.verify(signature, data, pss, choice)
+        else:
+            pub.verify(signature, data, padding.PKCS1v15(), choice)
+
+    def _ecdsa_algorithm(self, curve: ec.EllipticCurve, alg: SignAlg, data: bytes,
+                         prehashed: bool) -> tuple[bytes, ec.ECDSA]:
+        if alg.kind == SignKind.ECDSA_ANY:
+            data, carrier = ecdsa_any_input(curve, data)
+            return data, ec.ECDSA(carrier)
+        _, choice = self._hash_choice(alg, prehashed)
+        return data, ec.ECDSA(choice, deterministic_signing=alg.kind == SignKind.DETERMINISTIC_ECDSA)
+
+    def _ecdsa_sign(self, key: ec.EllipticCurvePrivateKey, alg: SignAlg, data: bytes,
+                    prehashed: bool) -> bytes:
+        data, scheme = self._ecdsa_algorithm(key.curve, alg, data, prehashed)
+        r, s = decode_dss_signature(key.sign(data, scheme))
+        n = keys.scalar_len(key.curve.key_size)
+        return r.to_bytes(n, "big") + s.to_bytes(n, "big")  # PSA's r || s
+
+    def _ecdsa_verify(self, pub: ec.EllipticCurvePublicKey, alg: SignAlg, data: bytes,
+                      signature: bytes, prehashed: bool) -> None:
+        n = keys.scalar_len(pub.curve.key_size)
+        if len(signature) != 2 * n:
+            raise InvalidSignature
+        data, scheme = self._ecdsa_algorithm(pub.curve, alg, data, prehashed)
+        der = encode_dss_signature(int.from_bytes(signature[:n], "big"),
+                                   int.from_bytes(signature[n:], "big"))
+        pub.verify(der, data, scheme)
+
+    # -- the operations ------------------------------------------------------------------------
 
     def psa_sign_hash(self, app: Identity, req: PsaSignHashRequest) -> SignatureResult:
-        rec = self.load(app, req.key_name)
-        check_sign_request(rec.attributes, req.alg, "sign_hash", "signing hashes")
+        rec = self._checked(app, req.key_name, req.alg, "sign_hash", "signing hashes",
+                            req.context, message=False)
         check_sign_hash_length(req.alg, req.hash)
-        return SignatureResult(self._sign(rec, req.alg, req.hash, prehashed=True))
+        return SignatureResult(self.sign_with(rec, req.alg, req.hash, prehashed=True))
 
     def psa_verify_hash(self, app: Identity, req: PsaVerifyHashRequest) -> EmptyResult:
-        rec = self.load(app, req.key_name)
-        check_sign_request(rec.attributes, req.alg, "verify_hash", "verifying hash signatures")
+        rec = self._checked(app, req.key_name, req.alg, "verify_hash", "verifying hash signatures",
+                            req.context, message=False)
         check_sign_hash_length(req.alg, req.hash)
-        self._verify(rec, req.alg, req.hash, req.signature, prehashed=True)
+        self.verify_with(rec, req.alg, req.hash, req.signature, prehashed=True)
         return EmptyResult()
 
     def psa_sign_message(self, app: Identity, req: PsaSignMessageRequest) -> SignatureResult:
-        rec = self.load(app, req.key_name)
-        check_sign_request(rec.attributes, req.alg, "sign_message", "signing messages")
-        return SignatureResult(self._sign(rec, req.alg, req.message, prehashed=False))
+        rec = self._checked(app, req.key_name, req.alg, "sign_message", "signing messages",
+                            req.context, message=True)
+        return SignatureResult(self.sign_with(rec, req.alg, req.message, prehashed=False))
 
     def psa_verify_message(self, app: Identity, req: PsaVerifyMessageRequest) -> EmptyResult:
-        rec = self.load(app, req.key_name)
-        check_sign_request(rec.attributes, req.alg, "verify_message", "verifying messages")
-        self._verify(rec, req.alg, req.message, req.signature, prehashed=False)
+        rec = self._checked(app, req.key_name, req.alg, "verify_message", "verifying messages",
+                            req.context, message=True)
+        self.verify_with(rec, req.alg, req.message, req.signature, prehashed=False)
         return EmptyResult()

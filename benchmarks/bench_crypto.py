@@ -1,0 +1,229 @@
+"""Crypto throughput through the service beside the same operation in-process.
+
+ECDSA P-256 sign and verify of a SHA-256 digest (PsaSignHash / PsaVerifyHash) and AES-256-GCM
+encryption of 1 KiB (PsaAeadEncrypt), with 1 and 8 concurrent client processes, each request on
+a new connection. The in-process figure is `cryptography` on one core in this process, with the
+key already loaded: the ceiling a single-threaded caller could reach without any service.
+Target: with 8 clients the service's ECDSA P-256 sign rate is at least 50% of the in-process rate.
+
+Run alone: .venv/bin/python benchmarks/bench_crypto.py [--quick]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from benchlib import Bench, Measurement, fmt_ms, fmt_opt, fmt_rate, raw_request, send_once, table
+
+APP = "bench"
+SIGN_TARGET = 0.5
+PAYLOAD = 1024
+
+
+@dataclass
+class CryptoRow:
+    name: str
+    in_process: float  # ops/s
+    service: dict[int, Measurement] = field(default_factory=dict)
+    unavailable: str | None = None  # why the service row could not be measured
+
+
+def _in_process_rate(op: Callable[[], object], duration: float) -> float:
+    """Operations per second of `op` on this thread (one core)."""
+    op()
+    n = 0
+    start = time.perf_counter()
+    end = start + duration
+    now = start
+    while now < end:
+        for _ in range(20):
+            op()
+        n += 20
+        now = time.perf_counter()
+    return n / (now - start)
+
+
+def in_process_ops() -> dict[str, Callable[[], object]]:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    pub = key.public_key()
+    digest = hashlib.sha256(b"pqparsec benchmark").digest()
+    alg = ec.ECDSA(Prehashed(hashes.SHA256()))
+    sig = key.sign(digest, alg)
+    aead = AESGCM(AESGCM.generate_key(256))
+    nonce = os.urandom(12)
+    plaintext = os.urandom(PAYLOAD)
+    return {
+        "sign": lambda: key.sign(digest, alg),
+        "verify": lambda: pub.verify(sig, digest, alg),
+        "aead": lambda: aead.encrypt(nonce, plaintext, b""),
+    }
+
+
+def _status_name(status: int) -> str:
+    from pqparsec.protocol.status import ResponseStatus
+
+    try:
+        return ResponseStatus(status).parsec_name
+    except ValueError:
+        return str(status)
+
+
+def service_requests(bench: Bench) -> tuple[dict[str, bytes], dict[str, str]]:
+    """Create the keys and build each request once. Returns the requests, and for operations
+    the service cannot do, why."""
+    from pqparsec.client import BasicClient, ServiceError
+    from pqparsec.protocol import operations as ops
+    from pqparsec.protocol.ids import AuthType, ProviderId
+    from pqparsec.protocol.opcodes import Opcode
+    from pqparsec.protocol.psa import (
+        AeadAlg,
+        AeadKind,
+        EccFamily,
+        Hash,
+        KeyAttributes,
+        KeyKind,
+        KeyPolicy,
+        KeyType,
+        SignAlg,
+        SignKind,
+        UsageFlags,
+    )
+
+    client = BasicClient(app_name=APP, endpoint=bench.service.endpoint, timeout=30,
+                         provider=ProviderId.MBED_CRYPTO, auth_type=AuthType.DIRECT)
+    path = bench.service.socket_path
+
+    def request(opcode: Opcode, req: object) -> bytes:
+        return raw_request(int(opcode), int(ProviderId.MBED_CRYPTO),
+                           ops.encode_request(opcode, req), int(AuthType.DIRECT), APP.encode())
+
+    requests: dict[str, bytes] = {}
+    unavailable: dict[str, str] = {}
+
+    sign_alg = SignAlg(SignKind.ECDSA, Hash.SHA_256)
+    client.generate_key("ecc-p256", KeyAttributes(
+        KeyType.ecc_key_pair(EccFamily.SECP_R1), 256,
+        KeyPolicy(UsageFlags(sign_hash=True, verify_hash=True), sign_alg)))
+    digest = hashlib.sha256(b"pqparsec benchmark").digest()
+    requests["sign"] = request(Opcode.PSA_SIGN_HASH, ops.PsaSignHashRequest("ecc-p256", sign_alg,
+                                                                            digest))
+    status, body = send_once(path, requests["sign"])
+    if status != 0:
+        raise RuntimeError(f"PsaSignHash failed: {_status_name(status)}")
+    signature = ops.decode_result(Opcode.PSA_SIGN_HASH, body).signature
+    requests["verify"] = request(Opcode.PSA_VERIFY_HASH, ops.PsaVerifyHashRequest(
+        "ecc-p256", sign_alg, digest, signature))
+
+    gcm = AeadAlg(AeadKind.GCM)
+    aead_request = request(Opcode.PSA_AEAD_ENCRYPT, ops.PsaAeadEncryptRequest(
+        "aes-256", gcm, os.urandom(12), b"", os.urandom(PAYLOAD)))
+    try:
+        client.generate_key("aes-256", KeyAttributes(
+            KeyType.simple(KeyKind.AES), 256,
+            KeyPolicy(UsageFlags(encrypt=True, decrypt=True), gcm)))
+    except ServiceError as exc:
+        unavailable["aead"] = f"n/a (AES key: {exc.status.parsec_name})"
+    else:
+        status, _ = send_once(path, aead_request)
+        if status == 1134:  # PsaErrorNotSupported
+            unavailable["aead"] = "n/a (not supported)"
+        elif status != 0:
+            unavailable["aead"] = f"n/a ({_status_name(status)})"
+        else:
+            requests["aead"] = aead_request
+    for name, req in requests.items():
+        status, _ = send_once(path, req)
+        if status != 0:
+            raise RuntimeError(f"{name}: the prepared request fails: {_status_name(status)}")
+    return requests, unavailable
+
+
+LABELS = {
+    "sign": "ECDSA P-256 sign (PsaSignHash)",
+    "verify": "ECDSA P-256 verify (PsaVerifyHash)",
+    "aead": "AES-256-GCM encrypt 1 KiB (PsaAeadEncrypt)",
+}
+
+
+def measure(bench: Bench) -> list[CryptoRow]:
+    s = bench.settings
+    local = in_process_ops()
+    requests, unavailable = service_requests(bench)
+    rows = []
+    for name in ("sign", "verify", "aead"):
+        row = CryptoRow(LABELS[name], _in_process_rate(local[name], s.duration))
+        if name in unavailable:
+            row.unavailable = unavailable[name]
+        else:
+            for n in s.concurrency:
+                row.service[n] = bench.pool.run(n, bench.service.socket_path, requests[name],
+                                                s.duration, server_pid=bench.service.proc.pid)
+        rows.append(row)
+    return rows
+
+
+def report(rows: list[CryptoRow], bench: Bench, baseline: Measurement | None = None) -> str:
+    """The table; `baseline` (the bare server at the highest concurrency) puts the sign target in
+    scale: no service that takes one connection per request can beat it on this machine."""
+    s = bench.settings
+    headers = ["operation", "in-process 1 core ops/s"]
+    for n in s.concurrency:
+        headers += [f"service {n}c ops/s", f"{n}c / in-process", f"{n}c p50 ms", f"{n}c p99 ms"]
+    headers += [f"server CPU us/op ({max(s.concurrency)}c)"]
+    table_rows = []
+    for r in rows:
+        cells = [r.name, fmt_rate(r.in_process)]
+        for n in s.concurrency:
+            m = r.service.get(n)
+            if m is None:
+                cells += [r.unavailable or "n/a", "-", "-", "-"]
+            else:
+                cells += [fmt_rate(m.rate), f"{m.rate / r.in_process:.1%}", fmt_ms(m.p50_ms),
+                          fmt_ms(m.p99_ms)]
+        last = r.service.get(max(s.concurrency))
+        cells.append(fmt_opt(last.server_cpu_us_per_req if last else None))
+        table_rows.append(cells)
+    failures = sum(m.failed for r in rows for m in r.service.values())
+    out = [
+        "Crypto through the service (new connection per request; client processes) beside "
+        f"`cryptography` in-process on one core ({s.duration:g} s per cell)",
+        table(headers, table_rows),
+    ]
+    if failures:
+        out.append(f"WARNING: {failures} requests failed during the measurements")
+    sign = rows[0]
+    n = max(s.concurrency)
+    if n in sign.service:
+        share = sign.service[n].rate / sign.in_process
+        out.append(f"Target: ECDSA P-256 sign with {n} clients >= {SIGN_TARGET:.0%} of in-process: "
+                   f"{share:.1%} -> {'met' if share >= SIGN_TARGET else 'NOT met'}")
+        if baseline is not None:
+            out.append(f"For scale: the bare connect+answer baseline did {fmt_rate(baseline.rate)} req/s "
+                       f"with {baseline.clients} clients, {baseline.rate / sign.in_process:.1%} of the "
+                       "in-process sign rate; a request-per-connection server on this machine "
+                       "cannot go faster than that.")
+    return "\n".join(out)
+
+
+def main() -> None:
+    from benchlib import FULL, QUICK, machine_summary
+
+    settings = QUICK if "--quick" in sys.argv[1:] else FULL
+    print(machine_summary())
+    with Bench(settings) as bench:
+        print()
+        print(report(measure(bench), bench))
+
+
+if __name__ == "__main__":
+    main()

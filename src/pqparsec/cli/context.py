@@ -1,0 +1,90 @@
+"""The state the global options set up, and the small I/O helpers every command uses."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from pqparsec.client import BasicClient
+
+DEFAULT_APP_NAME = "parsec-tool"  # parsec-tool's fixed name: keys it made stay visible
+
+
+@dataclass
+class Tool:
+    endpoint: str | None = None
+    app_name: str = DEFAULT_APP_NAME
+    provider: int | None = None
+    timeout: float | None = None
+    quiet: bool = False
+    _client: BasicClient | None = None
+
+    @property
+    def client(self) -> BasicClient:
+        if self._client is None:
+            self._client = BasicClient(app_name=self.app_name, endpoint=self.endpoint,
+                                       timeout=60.0 if self.timeout is None else self.timeout,
+                                       provider=self.provider)
+        return self._client
+
+    def info(self, message: str) -> None:
+        """A progress line on stderr, as parsec-tool logs them (silenced by --quiet)."""
+        if not self.quiet:
+            click.echo(f"[INFO ] {message}", err=True)
+
+
+pass_tool = click.make_pass_decorator(Tool, ensure=True)
+
+
+def read_input(text: str | None, path: str | None, what: str = "INPUT") -> bytes:
+    """The data of a command: a UTF-8 string argument or the contents of --input-file."""
+    if text is not None and path is not None:
+        raise click.UsageError(f"give either {what} or --input-file, not both")
+    if path is not None:
+        with click.open_file(path, "rb") as f:
+            data: bytes = f.read()
+            return data
+    if text is None:
+        raise click.UsageError(f"missing {what} (a string) or --input-file FILE")
+    return text.encode()
+
+
+def read_file(path: str) -> bytes:
+    with click.open_file(path, "rb") as f:
+        data: bytes = f.read()
+        return data
+
+
+def b64decode(value: str, param: str) -> bytes:
+    try:
+        return base64.b64decode("".join(value.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise click.BadParameter("not valid base64", param_hint=param) from None
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, sort_keys=False))
+
+
+def emit_bytes(data: bytes) -> None:
+    """Plaintext as text when it is UTF-8 (as parsec-tool prints it), else the raw bytes."""
+    try:
+        click.echo(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        out = click.get_binary_stream("stdout")
+        out.write(data)
+        out.flush()
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()

@@ -1,0 +1,151 @@
+"""What the CLI prints when something fails, and its exit codes.
+
+A failure prints, on stderr, the status name, a one-line explanation and a hint, never a
+traceback, and exits with a code per class of error so that scripts can tell them apart.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import IO, Any
+
+import click
+
+from pqparsec.cli.format import camel
+from pqparsec.client.errors import (
+    AdminRequired,
+    AlreadyExists,
+    AuthenticationFailed,
+    InvalidArgument,
+    InvalidPadding,
+    InvalidSignature,
+    KeyNotFound,
+    NotPermitted,
+    NotSupported,
+    ParsecClientError,
+    ProviderUnavailable,
+    ServiceError,
+    TransportError,
+)
+from pqparsec.protocol.status import ResponseStatus
+
+
+class Exit(IntEnum):
+    OK = 0
+    ERROR = 1             # anything else (including errors of the tool itself)
+    USAGE = 2             # bad command line (click's own code)
+    CONNECTION = 3        # the service could not be reached or answered garbage
+    AUTHENTICATION = 4    # identity refused or missing, or an admin operation
+    NOT_PERMITTED = 5     # the key's policy forbids it
+    KEY_NOT_FOUND = 6     # no such key for this application
+    ALREADY_EXISTS = 7    # the key name is taken
+    NOT_SUPPORTED = 8     # provider/service cannot do this
+    INVALID_ARGUMENT = 9  # the service rejected a parameter
+    VERIFY_FAILED = 10    # signature/MAC/hash mismatch, or bad padding when decrypting
+
+
+EXIT_HELP = """\b
+Exit codes: 0 success, 1 other error, 2 usage error, 3 cannot reach the service,
+4 authentication/admin refused, 5 not permitted by the key's policy, 6 key not found,
+7 key already exists, 8 not supported, 9 invalid argument, 10 verification failed."""
+
+_EXITS: tuple[tuple[type[ParsecClientError], Exit], ...] = (
+    (TransportError, Exit.CONNECTION),
+    (AuthenticationFailed, Exit.AUTHENTICATION),
+    (AdminRequired, Exit.AUTHENTICATION),
+    (NotPermitted, Exit.NOT_PERMITTED),
+    (KeyNotFound, Exit.KEY_NOT_FOUND),
+    (AlreadyExists, Exit.ALREADY_EXISTS),
+    (NotSupported, Exit.NOT_SUPPORTED),
+    (ProviderUnavailable, Exit.NOT_SUPPORTED),
+    (InvalidArgument, Exit.INVALID_ARGUMENT),
+    (InvalidSignature, Exit.VERIFY_FAILED),
+    (InvalidPadding, Exit.VERIFY_FAILED),
+)
+
+
+class CliError(click.ClickException):
+    """A failure shown as ``Error: <title>: <explanation>`` plus ``Hint: <hint>``."""
+
+    def __init__(self, title: str, explanation: str, hint: str = "",
+                 exit_code: int = Exit.ERROR) -> None:
+        super().__init__(f"{title}: {explanation}")
+        self.title = title
+        self.explanation = explanation
+        self.hint = hint
+        self.exit_code = int(exit_code)
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"Error: {self.title}: {self.explanation}", err=True, file=file)
+        if self.hint:
+            click.echo(f"Hint: {self.hint}", err=True, file=file)
+
+
+def exit_code(exc: ParsecClientError) -> Exit:
+    for cls, code in _EXITS:
+        if isinstance(exc, cls):
+            return code
+    return Exit.ERROR
+
+
+def _service_hint(exc: ServiceError, app: str, provider: str) -> str:
+    st = exc.status
+    hints = {
+        ResponseStatus.PSA_ERROR_DOES_NOT_EXIST:
+            f"keys belong to one application (here {app}); `pqparsec list-keys` lists its keys",
+        ResponseStatus.PSA_ERROR_ALREADY_EXISTS:
+            "choose another key name, or delete the old key with `pqparsec delete-key -k NAME`",
+        ResponseStatus.PSA_ERROR_NOT_PERMITTED:
+            "the key's policy does not allow this; `pqparsec list-keys` shows what it permits",
+        ResponseStatus.PSA_ERROR_NOT_SUPPORTED:
+            f"the {provider} cannot do this; `pqparsec list-opcodes` shows what it supports and "
+            "`pqparsec -p ID ...` picks another provider",
+        ResponseStatus.OPCODE_DOES_NOT_EXIST:
+            "the service does not know this operation (an older Parsec service?)",
+        ResponseStatus.PSA_ERROR_INVALID_SIGNATURE:
+            "the signature (or MAC) does not match this data and key",
+        ResponseStatus.PSA_ERROR_INVALID_PADDING:
+            "wrong key, or the ciphertext was corrupted",
+        ResponseStatus.PSA_ERROR_INVALID_ARGUMENT:
+            "a parameter does not fit the key or operation; see `pqparsec COMMAND --help`",
+        ResponseStatus.INVALID_ENCODING:
+            "the service could not decode a value of the request",
+        ResponseStatus.ADMIN_OPERATION:
+            f"only the admins named in the service's config may do this (you are {app}); "
+            "with Direct authentication use --app-name",
+        ResponseStatus.AUTHENTICATION_ERROR:
+            "the service refused this identity: with Direct authentication pass --app-name, with "
+            "Unix peer credentials run as the right user",
+        ResponseStatus.NOT_AUTHENTICATED:
+            "this operation needs an application identity",
+        ResponseStatus.AUTHENTICATOR_NOT_REGISTERED:
+            "the service does not run that authenticator; `pqparsec list-authenticators` shows it",
+        ResponseStatus.PROVIDER_NOT_REGISTERED:
+            "`pqparsec list-providers` shows the providers this service runs",
+        ResponseStatus.PROVIDER_DOES_NOT_EXIST:
+            "`pqparsec list-providers` shows the providers this service runs",
+        ResponseStatus.DEPRECATED_PRIMITIVE:
+            "the service refuses deprecated algorithms unless allow_deprecated is set",
+        ResponseStatus.RESPONSE_TOO_LARGE:
+            "ask for less data at once",
+        ResponseStatus.BODY_SIZE_EXCEEDS_LIMIT:
+            "the request is larger than the service's body_len_limit",
+    }
+    return hints.get(st, "the service log has the details")
+
+
+def from_client_error(exc: ParsecClientError, app: str = "", provider: str = "provider",
+                      endpoint: str = "") -> CliError:
+    """The CliError for an error of the client library."""
+    code = exit_code(exc)
+    if isinstance(exc, ServiceError):
+        op = camel(exc.operation.split(" ")[0]) if exc.operation.isupper() else exc.operation
+        return CliError(f"{exc.status_name} ({int(exc.status)})",
+                        f"{exc.description} [{op}]",
+                        _service_hint(exc, app, provider), code)
+    if isinstance(exc, TransportError):
+        ep = exc.endpoint or endpoint
+        return CliError("ConnectionError", exc.reason,
+                        f"is the service running? the socket is {ep} (set it with --endpoint or "
+                        "PARSEC_SERVICE_ENDPOINT=unix:/path/to/parsec.sock)", code)
+    return CliError(type(exc).__name__, str(exc), "", code)

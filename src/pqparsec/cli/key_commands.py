@@ -1,0 +1,361 @@
+"""Key management: create-*, import-key, export-public-key, export-key, delete-key, create-csr,
+and the client-side `label` commands."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import click
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, x25519
+from cryptography.x509.oid import NameOID
+
+from pqparsec.cli.context import Tool, b64, emit_json, pass_tool, read_file
+from pqparsec.cli.errors import CliError
+from pqparsec.cli.specs import CURVES, SYMMETRIC
+from pqparsec.client import keys, templates
+from pqparsec.client.adapter import ServiceECPrivateKey, ServiceRSAPrivateKey, service_private_key
+from pqparsec.protocol.operations import KeyInfo
+from pqparsec.protocol.psa import (
+    AnyHash,
+    EccFamily,
+    Hash,
+    KeyAgreementAlg,
+    KeyAttributes,
+    KeyKind,
+    SignAlg,
+    SignKind,
+)
+
+key_name_option = click.option("-k", "--key-name", required=True, help="The key's name.")
+exportable_option = click.option("-x", "--exportable", is_flag=True,
+                                 help="Allow PsaExportKey of the key (export usage flag).")
+
+
+def _wrong_key(message: str) -> CliError:
+    return CliError("WrongKeyAlgorithm", message,
+                    "`pqparsec list-keys` shows the key's type and permitted algorithm")
+
+
+def _rsa_attributes(bits: int, for_signing: bool, pss: bool, oaep: bool,
+                    exportable: bool) -> tuple[KeyAttributes, str]:
+    if for_signing and pss:
+        raise click.UsageError("--for-signing and --for-signing-pss exclude each other")
+    if oaep and (for_signing or pss):
+        raise click.UsageError("--oaep is for encryption keys; it excludes the signing options")
+    if for_signing or pss:
+        return templates.rsa_signing(bits, pss=pss, exportable=exportable), "signing"
+    return templates.rsa_encryption(bits, oaep=oaep, exportable=exportable), "encryption"
+
+
+@click.command("create-rsa-key")
+@key_name_option
+@click.option("-s", "--for-signing", is_flag=True,
+              help="A signing key (RSA PKCS#1 v1.5 with SHA-256) instead of an encryption key.")
+@click.option("-r", "--for-signing-pss", is_flag=True,
+              help="A signing key using RSA-PSS with SHA-256.")
+@click.option("-b", "--bits", type=click.IntRange(min=1), default=2048, show_default=True,
+              help="Key size in bits.")
+@click.option("-o", "--oaep", is_flag=True,
+              help="Encrypt with RSA-OAEP (SHA-256) instead of RSA PKCS#1 v1.5.")
+@exportable_option
+@pass_tool
+def create_rsa_key(tool: Tool, key_name: str, for_signing: bool, for_signing_pss: bool,
+                   bits: int, oaep: bool, exportable: bool) -> None:
+    """Create an RSA key pair; an encryption key (PKCS#1 v1.5) unless -s/-r is given."""
+    attrs, purpose = _rsa_attributes(bits, for_signing, for_signing_pss, oaep, exportable)
+    tool.info(f"Creating RSA {purpose} key...")
+    tool.client.generate_key(key_name, attrs)
+    tool.info(f"Key \"{key_name}\" created.")
+
+
+@click.command("create-ecc-key")
+@key_name_option
+@click.option("-c", "--curve", type=click.Choice(sorted(CURVES)), default="secp256r1",
+              show_default=True, help="The curve (x25519/x448 keys are for key agreement).")
+@click.option("--ecdh", is_flag=True, help="A key agreement (ECDH) key instead of a signing key.")
+@exportable_option
+@pass_tool
+def create_ecc_key(tool: Tool, key_name: str, curve: str, ecdh: bool, exportable: bool) -> None:
+    """Create an ECC key pair: by default SECP-R1 256 for ECDSA with SHA-256."""
+    family, bits = CURVES[curve]
+    if ecdh or family == EccFamily.MONTGOMERY:
+        tool.info("Creating ECC key agreement key...")
+        attrs = templates.ecdh(bits, family, exportable=exportable)
+    else:
+        tool.info("Creating ECC signing key...")
+        attrs = templates.ecc_signing(bits, family, exportable=exportable)
+    tool.client.generate_key(key_name, attrs)
+    tool.info(f"Key \"{key_name}\" created.")
+
+
+@click.command("create-symmetric-key")
+@key_name_option
+@click.option("-a", "--alg", "alg_name", type=click.Choice(sorted(SYMMETRIC)), default="aes-gcm",
+              show_default=True, help="What the key is for.")
+@click.option("-b", "--bits", type=click.IntRange(min=8),
+              help="Key size (default: 256 for AES/ChaCha20, the hash size for HMAC).")
+@exportable_option
+@pass_tool
+def create_symmetric_key(tool: Tool, key_name: str, alg_name: str, bits: int | None,
+                         exportable: bool) -> None:
+    """Create a symmetric key for AEAD (aead-encrypt) or HMAC (mac)."""
+    tool.info(f"Creating {alg_name} key...")
+    tool.client.generate_key(key_name, SYMMETRIC[alg_name](bits, exportable))
+    tool.info(f"Key \"{key_name}\" created.")
+
+
+@click.command("import-key")
+@key_name_option
+@click.argument("key_file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("-s", "--for-signing", is_flag=True, help="RSA: PKCS#1 v1.5 signing (SHA-256).")
+@click.option("-r", "--for-signing-pss", is_flag=True, help="RSA: PSS signing (SHA-256).")
+@click.option("-o", "--oaep", is_flag=True, help="RSA: OAEP (SHA-256) encryption.")
+@click.option("--ecdh", is_flag=True, help="EC private keys: key agreement instead of ECDSA.")
+@click.option("--symmetric", "symmetric", type=click.Choice(sorted(SYMMETRIC)),
+              help="KEY_FILE holds the raw bytes of a symmetric key of this kind.")
+@exportable_option
+@pass_tool
+def import_key(tool: Tool, key_name: str, key_file: str, for_signing: bool,
+               for_signing_pss: bool, oaep: bool, ecdh: bool, symmetric: str | None,
+               exportable: bool) -> None:
+    """Import a key from KEY_FILE ('-' = stdin).
+
+    Asymmetric keys: PEM or DER, PKCS#8 or PKCS#1 (RSA) or SEC1 (EC) private keys, or
+    SubjectPublicKeyInfo / PKCS#1 public keys. The policy follows create-rsa-key/create-ecc-key;
+    a public key gets only the public half of it (encrypt or verify).
+    """
+    data = read_file(key_file)
+    client = tool.client
+    if symmetric is not None:
+        attrs = SYMMETRIC[symmetric](len(data) * 8, exportable)
+        tool.info(f"Importing {symmetric} key...")
+        client.import_key(key_name, attrs, data)
+        tool.info(f"Key \"{key_name}\" imported.")
+        return
+    try:
+        key = keys.load_key(data)
+    except keys.KeyTypeError as exc:
+        raise click.BadParameter(str(exc), param_hint="KEY_FILE") from None
+    if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
+        attrs, _ = _rsa_attributes(key.key_size, for_signing, for_signing_pss, oaep, exportable)
+    elif isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
+        family, bits = keys.curve_params(key.curve)
+        attrs = templates.ecdh(bits, family, exportable=exportable) if ecdh else \
+            templates.ecc_signing(bits, family, exportable=exportable)
+    else:
+        bits = 255 if isinstance(key, (x25519.X25519PrivateKey, x25519.X25519PublicKey)) else 448
+        attrs = templates.ecdh(bits, EccFamily.MONTGOMERY, exportable=exportable)
+    if not isinstance(key, keys.PrivateKey):
+        if isinstance(attrs.algorithm, KeyAgreementAlg):
+            raise click.UsageError("a public key cannot be used for key agreement")
+        attrs = templates.public_counterpart(attrs)
+    tool.info("Importing key...")
+    client.import_key_object(key_name, key, attrs.policy)
+    tool.info(f"Key \"{key_name}\" imported.")
+
+
+@click.command("export-public-key")
+@key_name_option
+@click.option("--pkcs1", is_flag=True, help="RSA keys: PKCS#1 \"RSA PUBLIC KEY\" instead of SPKI.")
+@pass_tool
+def export_public_key(tool: Tool, key_name: str, pkcs1: bool) -> None:
+    """Export the public part of a key pair in PEM (SubjectPublicKeyInfo by default)."""
+    client = tool.client
+    info = client.key_info(key_name)
+    kt = info.attributes.key_type
+    if not kt.is_asymmetric:
+        raise _wrong_key(f"key {key_name!r} is a {kt.describe()}: it has no public part")
+    if pkcs1 and not kt.is_rsa:
+        raise _wrong_key("the PKCS#1 format exists for RSA keys only")
+    pub = client.public_key(key_name, info=info)
+    click.echo(keys.public_pem(pub, pkcs1), nl=False)
+
+
+@click.command("export-key")
+@key_name_option
+@click.option("--raw", is_flag=True, help="Base64 of the PSA export format instead of PEM.")
+@pass_tool
+def export_key(tool: Tool, key_name: str, raw: bool) -> None:
+    """Export a key (it needs the export usage flag): asymmetric keys as PEM (PKCS#8 or
+    SubjectPublicKeyInfo), symmetric keys as base64."""
+    client = tool.client
+    info = client.key_info(key_name)
+    data = client.export_key(key_name)
+    kt, bits = info.attributes.key_type, info.attributes.key_bits
+    if raw or not kt.is_asymmetric or kt.is_dh:
+        click.echo(b64(data))
+        return
+    if kt.is_public_key:
+        click.echo(keys.public_pem(keys.public_key_from_psa(kt, bits, data)), nl=False)
+    else:
+        click.echo(keys.private_pem(keys.private_key_from_psa(kt, bits, data)), nl=False)
+
+
+@click.command("delete-key")
+@key_name_option
+@pass_tool
+def delete_key(tool: Tool, key_name: str) -> None:
+    """Delete a key."""
+    tool.info("Deleting a key...")
+    tool.client.destroy_key(key_name)
+    tool.info(f"Key \"{key_name}\" deleted.")
+
+
+# -- create-csr ---------------------------------------------------------------------------------
+
+_CSR_HASHES = {Hash.SHA_256: hashes.SHA256, Hash.SHA_384: hashes.SHA384,
+               Hash.SHA_512: hashes.SHA512}
+
+
+def csr_signature(info: KeyInfo) -> tuple[hashes.HashAlgorithm, padding.AsymmetricPadding | None]:
+    """The hash (and RSA padding) a CSR is signed with, from the key's policy, as parsec-tool
+    chooses them: RSA PKCS#1 v1.5 or PSS with SHA-256/384/512, ECDSA on P-256/384/521 with the
+    curve's hash."""
+    attrs = info.attributes
+    alg = attrs.algorithm
+    if not isinstance(alg, SignAlg):
+        raise _wrong_key(f"key {info.name!r} is not a signing key, which a CSR needs")
+    kt = attrs.key_type
+    if alg.kind in (SignKind.RSA_PKCS1V15_SIGN, SignKind.RSA_PSS):
+        h = Hash.SHA_256 if isinstance(alg.hash, AnyHash) or alg.hash is None else alg.hash
+        if h not in _CSR_HASHES:
+            raise _wrong_key(f"key {info.name!r} requires {h.name}, which CSRs do not use")
+        algo = _CSR_HASHES[h]()
+        if alg.kind == SignKind.RSA_PSS:
+            return algo, padding.PSS(padding.MGF1(algo), padding.PSS.DIGEST_LENGTH)
+        return algo, padding.PKCS1v15()
+    if alg.kind in (SignKind.ECDSA, SignKind.DETERMINISTIC_ECDSA):
+        if kt.kind != KeyKind.ECC_KEY_PAIR or kt.ecc_family != EccFamily.SECP_R1:
+            raise _wrong_key("CSRs need an ECDSA key on a SECP-R1 (NIST P) curve")
+        expected = {256: Hash.SHA_256, 384: Hash.SHA_384, 521: Hash.SHA_512}.get(attrs.key_bits)
+        if expected is None:
+            raise _wrong_key(f"CSRs need a P-256, P-384 or P-521 key, not {attrs.key_bits} bits")
+        h = expected if isinstance(alg.hash, AnyHash) or alg.hash is None else alg.hash
+        if h != expected:
+            raise _wrong_key(f"a {attrs.key_bits}-bit key signs CSRs with {expected.name}, but "
+                             f"the key's policy requires {h.name}")
+        return _CSR_HASHES[h](), None
+    raise _wrong_key(f"{alg.kind.name} signatures cannot sign a CSR")
+
+
+def _san(value: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(value))
+    except ValueError:
+        return x509.DNSName(value)
+
+
+@click.command("create-csr")
+@key_name_option
+@click.option("--cn", "common_name", help="Common name (CN).")
+@click.option("--l", "locality", help="Locality (L).")
+@click.option("--o", "organization", help="Organization (O).")
+@click.option("--ou", "organizational_unit", help="Organizational unit (OU).")
+@click.option("--st", "state", help="State or province (ST).")
+@click.option("--c", "country", help="Country (C), two letters.")
+@click.option("--serialNumber", "serial_number", help="Serial number of the subject (2.5.4.5).")
+@click.option("--san", "sans", multiple=True,
+              help="Subject alternative name: a DNS name or an IP address; repeatable.")
+@pass_tool
+def create_csr(tool: Tool, key_name: str, common_name: str | None, locality: str | None,
+               organization: str | None, organizational_unit: str | None, state: str | None,
+               country: str | None, serial_number: str | None, sans: tuple[str, ...]) -> None:
+    """Create a certificate signing request (PEM) signed by a key in the service."""
+    client = tool.client
+    info = client.key_info(key_name)
+    algo, pad = csr_signature(info)
+    key: ServiceECPrivateKey | ServiceRSAPrivateKey = service_private_key(client, key_name, info)
+    parts = [(NameOID.COMMON_NAME, common_name), (NameOID.ORGANIZATIONAL_UNIT_NAME,
+             organizational_unit), (NameOID.ORGANIZATION_NAME, organization),
+             (NameOID.LOCALITY_NAME, locality), (NameOID.STATE_OR_PROVINCE_NAME, state),
+             (NameOID.COUNTRY_NAME, country), (NameOID.SERIAL_NUMBER, serial_number)]
+    try:
+        name = x509.Name([x509.NameAttribute(oid, v) for oid, v in parts if v is not None])
+    except ValueError as exc:
+        raise click.UsageError(f"subject: {exc}") from None
+    builder = x509.CertificateSigningRequestBuilder().subject_name(name)
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName([_san(s) for s in sans]),
+                                        critical=False)
+    csr = builder.sign(key, algo, rsa_padding=pad) if pad is not None else builder.sign(key, algo)
+    click.echo(csr.public_bytes(serialization.Encoding.PEM).decode(), nl=False)
+
+
+# -- labels -------------------------------------------------------------------------------------
+
+@click.group("label")
+def label() -> None:
+    """Client-side labels of keys (kept in a file of yours, not in the service)."""
+
+
+def _label_items(specs: tuple[str, ...]) -> dict[str, str]:
+    items = {}
+    for spec in specs:
+        name, _, value = spec.partition("=")
+        if not name:
+            raise click.BadParameter(f"{spec!r}: a label needs a name", param_hint="LABEL")
+        items[name] = value
+    return items
+
+
+@label.command("set")
+@key_name_option
+@click.argument("labels", nargs=-1, required=True, metavar="LABEL[=VALUE]...")
+@pass_tool
+def label_set(tool: Tool, key_name: str, labels: tuple[str, ...]) -> None:
+    """Attach labels to a key."""
+    tool.client.labels.set(key_name, _label_items(labels))
+
+
+@label.command("remove")
+@key_name_option
+@click.argument("labels", nargs=-1, metavar="[LABEL]...")
+@pass_tool
+def label_remove(tool: Tool, key_name: str, labels: tuple[str, ...]) -> None:
+    """Remove labels from a key (all of them when none is named)."""
+    tool.client.labels.remove(key_name, *labels)
+
+
+@label.command("show")
+@key_name_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@pass_tool
+def label_show(tool: Tool, key_name: str, as_json: bool) -> None:
+    """Print the labels of a key."""
+    items = tool.client.labels.get(key_name)
+    if as_json:
+        emit_json(items)
+        return
+    for k, v in items.items():
+        click.echo(f"{k}={v}" if v else k)
+
+
+@label.command("find")
+@click.argument("label_spec", metavar="LABEL[=VALUE]")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@pass_tool
+def label_find(tool: Tool, label_spec: str, as_json: bool) -> None:
+    """Print the names of the keys carrying a label."""
+    name, sep, value = label_spec.partition("=")
+    names = tool.client.labels.find(name, value if sep else None)
+    if as_json:
+        emit_json(names)
+        return
+    for n in names:
+        click.echo(n)
+
+
+@label.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@pass_tool
+def label_list(tool: Tool, as_json: bool) -> None:
+    """Print every labelled key with its labels."""
+    everything = tool.client.labels.all()
+    if as_json:
+        emit_json(everything)
+        return
+    for key, items in everything.items():
+        shown = " ".join(f"{k}={v}" if v else k for k, v in items.items())
+        click.echo(f"* {key}: {shown}")

@@ -1,0 +1,383 @@
+"""The TPM provider's operations (see the package docstring for the design)."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
+from tpm2_pytss.constants import TPM2_ALG, TPM2_RC, TPM2_RH, TPM2_ST
+from tpm2_pytss.types import (
+    TPM2B_DATA,
+    TPM2B_DIGEST,
+    TPM2B_PUBLIC_KEY_RSA,
+    TPMS_SCHEME_HASH,
+    TPMT_RSA_DECRYPT,
+    TPMT_SYM_DEF_OBJECT,
+    TPMT_TK_HASHCHECK,
+    TPMU_ASYM_SCHEME,
+)
+from tpm2_pytss.utils import wrap
+
+from pqparsec.protocol.ids import ProviderId
+from pqparsec.protocol.operations import (
+    CanDoCryptoRequest,
+    CiphertextResult,
+    EmptyResult,
+    KeyDataResult,
+    KeyNameRequest,
+    PlaintextResult,
+    PsaAsymmetricDecryptRequest,
+    PsaAsymmetricEncryptRequest,
+    PsaGenerateKeyRequest,
+    PsaGenerateRandomRequest,
+    PsaGenerateRandomResult,
+    PsaImportKeyRequest,
+    PsaSignHashRequest,
+    PsaSignMessageRequest,
+    PsaVerifyHashRequest,
+    PsaVerifyMessageRequest,
+    SignatureResult,
+)
+from pqparsec.protocol.psa import EncryptAlg, EncryptKind, Hash, KeyAttributes, SignAlg, SignKind
+from pqparsec.protocol.psa.policy import (
+    check_alg,
+    check_not_deprecated,
+    check_sign_hash_length,
+    check_sign_request,
+    check_usage,
+    invalid_argument,
+    not_supported,
+)
+from pqparsec.protocol.status import ParsecError, ResponseStatus
+from pqparsec.service.identity import Identity
+from pqparsec.service.key_store import KeyRecord, KeyStore
+from pqparsec.service.providers.base import KeyProvider, ServiceLimits
+from pqparsec.service.providers.software import keys
+from pqparsec.service.providers.tpm import blob as blobs
+from pqparsec.service.providers.tpm import capabilities as caps
+from pqparsec.service.providers.tpm import device as tpm_device
+from pqparsec.service.providers.tpm import oaep, objects
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_HASHES: dict[Hash, type[hashes.HashAlgorithm]] = {
+    Hash.SHA_1: hashes.SHA1, Hash.SHA_256: hashes.SHA256, Hash.SHA_384: hashes.SHA384,
+    Hash.SHA_512: hashes.SHA512,
+}
+RANDOM_CHUNK = 4096  # bytes fetched per turn on the TPM worker, so big requests do not hog it
+
+
+def _hash_alg(h: Hash) -> hashes.HashAlgorithm:
+    cls = _HASHES.get(h)
+    if cls is None:
+        raise not_supported(f"the TPM provider does not support {h.name}")
+    return cls()
+
+
+def _digest(h: Hash, data: bytes) -> bytes:
+    d = hashes.Hash(_hash_alg(h))
+    d.update(data)
+    return d.finalize()
+
+
+class TpmProvider(KeyProvider):
+    provider_id = ProviderId.TPM
+    description = ("TPM 2.0 provider: keys wrapped by the TPM's storage key and used inside "
+                   "the TPM, through tpm2-pytss")
+
+    def __init__(self, store: KeyStore, device: tpm_device.TpmDevice, name: str | None = None,
+                 limits: ServiceLimits | None = None) -> None:
+        super().__init__(store, name, limits)
+        self.device = device
+        self._closed = False
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            tpm_device.release(self.device)
+
+    # -- the TPM worker -------------------------------------------------------------------------
+
+    def _tpm(self, what: str, job: Callable[[Any], T]) -> T:
+        """Run a job on the TPM worker; TSS errors become PSA statuses."""
+        try:
+            result: T = self.device.run(job)
+            return result
+        except tpm_device.TSS2_Exception as exc:
+            raise tpm_device.parsec_error(exc, self.device.tcti, what) from None
+
+    # -- stored keys ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _blob(rec: KeyRecord) -> blobs.KeyBlob:
+        return blobs.decode(rec.key_id)
+
+    def _tpm_key(self, rec: KeyRecord, op: str) -> blobs.TpmKeyBlob:
+        b = self._blob(rec)
+        if not isinstance(b, blobs.TpmKeyBlob):
+            raise invalid_argument(f"a public key cannot be used for {op}")
+        return b
+
+    def public_key(self, rec: KeyRecord) -> keys.PublicKey:
+        b = self._blob(rec)
+        if isinstance(b, blobs.TpmKeyBlob):
+            return objects.public_key(objects.unmarshal_public(b.public))
+        return keys.load_public(b.data, rec.attributes)
+
+    # -- key management -------------------------------------------------------------------------
+
+    def psa_generate_key(self, app: Identity, req: PsaGenerateKeyRequest) -> EmptyResult:
+        attrs = req.attributes
+        check_not_deprecated(attrs, self.limits.allow_deprecated)
+        if self.store.exists(app, req.key_name):
+            raise ParsecError(ResponseStatus.PSA_ERROR_ALREADY_EXISTS,
+                              f"key {req.key_name!r} already exists")
+        if attrs.key_type.is_public_key:
+            raise invalid_argument("a public key cannot be generated; generate the key pair")
+        caps.check_key_type(attrs.key_type, attrs.key_bits)
+        auth = os.urandom(objects.AUTH_LEN)
+
+        def create(dev: Any) -> bytes:
+            private, public, *_ = dev.ctx.create(dev.primary, objects.sensitive_create(auth),
+                                                 objects.key_template(attrs))
+            return blobs.encode(blobs.TpmKeyBlob(dev.primary_name, auth, bytes(public.marshal()),
+                                                 bytes(private.marshal())))
+
+        # Nothing stays in the TPM, so a failed mapping leaves nothing to undo.
+        self.create(app, req.key_name, attrs, lambda: self._tpm("PsaGenerateKey", create))
+        return EmptyResult()
+
+    def psa_import_key(self, app: Identity, req: PsaImportKeyRequest) -> EmptyResult:
+        attrs = req.attributes
+        kt = attrs.key_type
+        if self.store.exists(app, req.key_name):
+            raise ParsecError(ResponseStatus.PSA_ERROR_ALREADY_EXISTS,
+                              f"key {req.key_name!r} already exists")
+        if not (kt.is_rsa or kt.is_ecc):
+            raise not_supported(f"importing {kt.describe()} keys is not supported by the TPM "
+                                "provider")
+        make_key: Callable[[], bytes]
+        if kt.is_public_key:
+            pub = keys.load_public(req.data, attrs)
+            bits = self._checked_bits(attrs, keys.key_size_bits(pub))
+            data = blobs.encode(blobs.PublicKeyBlob(keys.export_public(pub)))
+
+            def make_key() -> bytes:
+                return data
+        else:
+            priv = keys.load_private(req.data, attrs)
+            bits = self._checked_bits(attrs, keys.key_size_bits(priv))
+            final = dataclasses.replace(attrs, key_bits=bits)
+
+            def make_key() -> bytes:
+                return self._tpm("PsaImportKey", lambda dev: self._import_private(dev, final, priv))
+        self.create(app, req.key_name, dataclasses.replace(attrs, key_bits=bits), make_key)
+        return EmptyResult()
+
+    @staticmethod
+    def _checked_bits(attrs: KeyAttributes, bits: int) -> int:
+        if attrs.key_bits and attrs.key_bits != bits:
+            raise invalid_argument(f"key_bits is {attrs.key_bits} but the key data has {bits} bits")
+        caps.check_key_type(attrs.key_type, bits)
+        return bits
+
+    @staticmethod
+    def _import_private(dev: Any, attrs: KeyAttributes, key: keys.PrivateKey) -> bytes:
+        """TPM2_Import: wrap the key to the storage key's public part (as a duplication blob
+        would be), let the TPM re-wrap it under its own protection."""
+        auth = os.urandom(objects.AUTH_LEN)
+        public, sensitive = objects.import_structures(attrs, key, auth)
+        _, duplicate, seed = wrap(dev.primary_public.publicArea, public, sensitive)
+        private = dev.ctx.import_(dev.primary, TPM2B_DATA(), public, duplicate, seed,
+                                  TPMT_SYM_DEF_OBJECT(algorithm=TPM2_ALG.NULL))
+        return blobs.encode(blobs.TpmKeyBlob(dev.primary_name, auth, bytes(public.marshal()),
+                                             bytes(private.marshal())))
+
+    def psa_destroy_key(self, app: Identity, req: KeyNameRequest) -> EmptyResult:
+        self.remove(app, req.key_name)  # the TPM holds nothing of the key between uses
+        return EmptyResult()
+
+    def psa_export_public_key(self, app: Identity, req: KeyNameRequest) -> KeyDataResult:
+        rec = self.load(app, req.key_name)
+        return KeyDataResult(keys.export_public(self.public_key(rec)))
+
+    # -- signatures -----------------------------------------------------------------------------
+
+    def _sign(self, rec: KeyRecord, alg: SignAlg, digest: bytes) -> bytes:
+        caps.check_sign_alg(rec.attributes.key_type, alg)
+        key = self._tpm_key(rec, "signing")
+        public = objects.unmarshal_public(key.public)
+        scheme = objects.sig_scheme(alg)
+
+        def sign(dev: Any) -> Any:
+            with dev.loaded(key) as handle:
+                return dev.ctx.sign(handle, TPM2B_DIGEST(digest), scheme,
+                                    TPMT_TK_HASHCHECK(tag=TPM2_ST.HASHCHECK,
+                                                      hierarchy=TPM2_RH.NULL))
+        return objects.signature_bytes(self._tpm("signing", sign), alg, public)
+
+    def _verify(self, rec: KeyRecord, alg: SignAlg, digest: bytes, signature: bytes) -> None:
+        caps.check_sign_alg(rec.attributes.key_type, alg)
+        assert isinstance(alg.hash, Hash)
+        h = _hash_alg(alg.hash)
+        pub = self.public_key(rec)
+        bad = ParsecError(ResponseStatus.PSA_ERROR_INVALID_SIGNATURE, "signature is not valid")
+        try:
+            if isinstance(pub, rsa.RSAPublicKey):
+                pad = padding.PKCS1v15() if alg.kind == SignKind.RSA_PKCS1V15_SIGN else \
+                    padding.PSS(padding.MGF1(h), padding.PSS.AUTO)
+                pub.verify(signature, digest, pad, Prehashed(h))
+            elif isinstance(pub, ec.EllipticCurvePublicKey):
+                n = keys.scalar_len(pub.curve.key_size)
+                if len(signature) != 2 * n:
+                    raise bad
+                der = encode_dss_signature(int.from_bytes(signature[:n], "big"),
+                                           int.from_bytes(signature[n:], "big"))
+                pub.verify(der, digest, ec.ECDSA(Prehashed(h)))
+            else:
+                raise invalid_argument("this key type cannot verify")
+        except InvalidSignature:
+            raise bad from None
+
+    def psa_sign_hash(self, app: Identity, req: PsaSignHashRequest) -> SignatureResult:
+        rec = self.load(app, req.key_name)
+        check_sign_request(rec.attributes, req.alg, "sign_hash", "signing hashes")
+        check_sign_hash_length(req.alg, req.hash)
+        return SignatureResult(self._sign(rec, req.alg, req.hash))
+
+    def psa_verify_hash(self, app: Identity, req: PsaVerifyHashRequest) -> EmptyResult:
+        rec = self.load(app, req.key_name)
+        check_sign_request(rec.attributes, req.alg, "verify_hash", "verifying hash signatures")
+        check_sign_hash_length(req.alg, req.hash)
+        self._verify(rec, req.alg, req.hash, req.signature)
+        return EmptyResult()
+
+    def psa_sign_message(self, app: Identity, req: PsaSignMessageRequest) -> SignatureResult:
+        rec = self.load(app, req.key_name)
+        check_sign_request(rec.attributes, req.alg, "sign_message", "signing messages")
+        caps.check_sign_alg(rec.attributes.key_type, req.alg)
+        assert isinstance(req.alg.hash, Hash)
+        return SignatureResult(self._sign(rec, req.alg, _digest(req.alg.hash, req.message)))
+
+    def psa_verify_message(self, app: Identity, req: PsaVerifyMessageRequest) -> EmptyResult:
+        rec = self.load(app, req.key_name)
+        check_sign_request(rec.attributes, req.alg, "verify_message", "verifying messages")
+        caps.check_sign_alg(rec.attributes.key_type, req.alg)
+        assert isinstance(req.alg.hash, Hash)
+        self._verify(rec, req.alg, _digest(req.alg.hash, req.message), req.signature)
+        return EmptyResult()
+
+    # -- asymmetric encryption ------------------------------------------------------------------
+
+    @staticmethod
+    def _check_crypt(attrs: KeyAttributes, alg: EncryptAlg, salt: bytes, flag: str,
+                     op: str) -> None:
+        """Parsec's order: usage flag, permitted algorithm, key/algorithm match, salt."""
+        check_usage(attrs, flag, op)
+        check_alg(attrs, alg, op)
+        if not attrs.key_type.is_rsa:
+            raise invalid_argument(f"{alg.kind.name} needs an RSA key, not "
+                                   f"{attrs.key_type.describe()}")
+        if alg.kind == EncryptKind.RSA_PKCS1V15_CRYPT and salt:
+            raise invalid_argument("RSA PKCS#1 v1.5 encryption takes no salt")
+        caps.check_encrypt_alg(attrs.key_type, alg)
+
+    @staticmethod
+    def _padding(alg: EncryptAlg, salt: bytes) -> padding.AsymmetricPadding:
+        if alg.kind == EncryptKind.RSA_PKCS1V15_CRYPT:
+            return padding.PKCS1v15()
+        assert alg.hash is not None
+        h = _hash_alg(alg.hash)
+        return padding.OAEP(padding.MGF1(h), h, salt or None)
+
+    def psa_asymmetric_encrypt(self, app: Identity,
+                               req: PsaAsymmetricEncryptRequest) -> CiphertextResult:
+        rec = self.load(app, req.key_name)
+        self._check_crypt(rec.attributes, req.alg, req.salt, "encrypt", "encryption")
+        pub = self.public_key(rec)
+        assert isinstance(pub, rsa.RSAPublicKey)
+        try:
+            return CiphertextResult(pub.encrypt(req.plaintext, self._padding(req.alg, req.salt)))
+        except ValueError as exc:
+            raise invalid_argument(f"cannot encrypt: {exc}") from None
+
+    def psa_asymmetric_decrypt(self, app: Identity,
+                               req: PsaAsymmetricDecryptRequest) -> PlaintextResult:
+        rec = self.load(app, req.key_name)
+        alg, salt = req.alg, req.salt
+        self._check_crypt(rec.attributes, alg, salt, "decrypt", "decryption")
+        key = self._tpm_key(rec, "decryption")
+        k = (rec.attributes.key_bits + 7) // 8
+        if len(req.ciphertext) != k:
+            raise invalid_argument(f"ciphertext of {len(req.ciphertext)} bytes for a "
+                                   f"{rec.attributes.key_bits}-bit key")
+        # The TPM takes OAEP labels as NUL-terminated strings of at most 64 bytes; any other
+        # label is handled by a raw RSA decryption in the TPM and the OAEP decoding here.
+        raw = alg.kind == EncryptKind.RSA_OAEP and bool(salt) and (salt[-1] != 0 or len(salt) > 64)
+        if alg.kind == EncryptKind.RSA_PKCS1V15_CRYPT:
+            scheme = TPMT_RSA_DECRYPT(scheme=TPM2_ALG.RSAES)
+        elif raw:
+            scheme = TPMT_RSA_DECRYPT(scheme=TPM2_ALG.NULL)
+        else:
+            assert alg.hash is not None
+            scheme = TPMT_RSA_DECRYPT(scheme=TPM2_ALG.OAEP, details=TPMU_ASYM_SCHEME(
+                oaep=TPMS_SCHEME_HASH(hashAlg=objects.tpm_hash(alg.hash))))
+        label = TPM2B_DATA(b"" if raw else salt)
+
+        def decrypt(dev: Any) -> bytes:
+            with dev.loaded(key) as handle:
+                try:
+                    out = dev.ctx.rsa_decrypt(handle, TPM2B_PUBLIC_KEY_RSA(req.ciphertext),
+                                              scheme, label)
+                except tpm_device.TSS2_Exception as exc:
+                    if tpm_device.tpm_error(exc) in (int(TPM2_RC.VALUE), int(TPM2_RC.SIZE)):
+                        raise ParsecError(ResponseStatus.PSA_ERROR_INVALID_PADDING,
+                                          "decryption failed") from None
+                    raise
+                return bytes(out)
+
+        plaintext = self._tpm("decryption", decrypt)
+        if raw:
+            assert alg.hash is not None
+            plaintext = oaep.decode(plaintext, _hash_alg(alg.hash), salt, k)
+        return PlaintextResult(plaintext)
+
+    # -- random numbers and capabilities --------------------------------------------------------
+
+    def psa_generate_random(self, app: Identity | None,
+                            req: PsaGenerateRandomRequest) -> PsaGenerateRandomResult:
+        if req.size > self.limits.buffer_size_limit:
+            raise ParsecError(ResponseStatus.RESPONSE_TOO_LARGE,
+                              f"{req.size} random bytes exceed buffer_size_limit")
+        out = bytearray()
+        while len(out) < req.size:
+            want = min(RANDOM_CHUNK, req.size - len(out))
+
+            def fetch(dev: Any, want: int = want) -> bytes:
+                chunk = bytearray()
+                while len(chunk) < want:
+                    got = bytes(dev.ctx.get_random(min(want - len(chunk), 64)))
+                    if not got:
+                        raise ParsecError(ResponseStatus.PSA_ERROR_INSUFFICIENT_ENTROPY,
+                                          "the TPM returned no random bytes")
+                    chunk += got
+                return bytes(chunk)
+            out += self._tpm("PsaGenerateRandom", fetch)
+        return PsaGenerateRandomResult(bytes(out))
+
+    def can_do_crypto(self, app: Identity, req: CanDoCryptoRequest) -> EmptyResult:
+        if not caps.can_do(req.check_type, req.attributes):
+            raise not_supported("the TPM provider cannot do this")
+        return EmptyResult()
+
+
+__all__ = ["TpmProvider"]
