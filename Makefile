@@ -5,8 +5,8 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROTO_DIR := src/pqparsec/protocol/proto
-APT_PACKAGES := openssl
-APT_PROGRAMS := openssl
+APT_PACKAGES := openssl swtpm swtpm-tools libtss2-dev pkg-config softhsm2
+APT_PROGRAMS := openssl swtpm softhsm2-util
 
 .PHONY: run test lint typecheck pytest proto bench deps sysdeps conformance clean
 

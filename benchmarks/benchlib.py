@@ -363,7 +363,7 @@ class Settings:
     concurrency: tuple[int, ...] = (1, 8)
 
 
-FULL = Settings(duration=3.0, rounds=2)
+FULL = Settings(duration=2.5, rounds=3)
 QUICK = Settings(duration=1.0, rounds=1)
 
 
@@ -434,8 +434,11 @@ def machine_summary() -> str:
                 break
     except OSError:
         pass
+    load = os.getloadavg()[0]
+    busy = "  (other work is running: figures will be noisy)" if load > 0.5 else ""
     return (f"CPUs: {cpus} (usable by this process: {usable}){f'; {model}' if model else ''}\n"
-            f"Python {sys.version.split()[0]}, cryptography {cryptography.__version__}")
+            f"Python {sys.version.split()[0]}, cryptography {cryptography.__version__}; "
+            f"load average at start: {load:.2f}{busy}")
 
 
 def median(xs: Sequence[float]) -> float:

@@ -1,6 +1,6 @@
 """`make bench`: every benchmark figure, measured in one run against one service.
 
-    .venv/bin/python benchmarks/run_all.py           # full run (about a minute and a half)
+    .venv/bin/python benchmarks/run_all.py           # full run (about a minute)
     .venv/bin/python benchmarks/run_all.py --quick   # shorter cells, one round
 
 The service (`pqparsec serve`, Direct authenticator, software provider, log_level "error") and a

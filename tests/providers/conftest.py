@@ -8,7 +8,9 @@ ListOpcodes / CanDoCrypto says it does not support it (see `require_opcode`).
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from support import ServiceProcess
@@ -16,7 +18,6 @@ from tpm.swtpm_helper import Swtpm, require_swtpm
 
 from pqparsec.client import BasicClient
 from pqparsec.protocol.opcodes import Opcode
-
 
 
 def _tpm_table(tmp: str) -> Iterator[dict[str, object]]:
@@ -29,6 +30,17 @@ def _tpm_table(tmp: str) -> Iterator[dict[str, object]]:
         swtpm.stop()
 
 
+def _pkcs11_table(tmp: str) -> dict[str, object]:
+    """A private SoftHSM2 token in the temp dir; the service finds it through SOFTHSM2_CONF."""
+    helpers = str(Path(__file__).resolve().parent.parent / "pkcs11")
+    if helpers not in sys.path:
+        sys.path.append(helpers)
+    from softhsm_helper import SoftHsm  # skips the provider when SoftHSM2 is missing
+
+    hsm = SoftHsm(tmp)
+    return {**hsm.table(hsm.init_token("pqp-suite")), "__env__": hsm.env}
+
+
 # provider name -> (config table factory, provider id). PKCS#11 joins here. A factory returns
 # the [[provider]] table, or is a generator that starts a helper process (a simulator), yields
 # the table and stops the helper when resumed; pytest.skip() in it skips the provider.
@@ -36,6 +48,7 @@ PROVIDERS: dict[str, tuple[Callable[[str], dict[str, object] | Iterator[dict[str
                            int]] = {
     "software": (lambda tmp: {"provider_type": "MbedCrypto"}, 1),
     "tpm": (_tpm_table, 3),
+    "pkcs11": (_pkcs11_table, 2),
 }
 
 _names = itertools.count()
@@ -50,12 +63,13 @@ def provider_service(request: pytest.FixtureRequest,
     helper = made if isinstance(made, Iterator) else None
     table = next(helper) if helper is not None else made
     assert isinstance(table, dict)
+    env = table.pop("__env__", None)  # environment the service process needs (SOFTHSM2_CONF)
+    svc = ServiceProcess(tmp, env=env, auth_type="Direct", admins=["admin"], providers=[table])
     try:
-        svc = ServiceProcess(tmp, auth_type="Direct", admins=["admin"], providers=[table])
         svc.start()
         yield svc
-        svc.stop()
     finally:
+        svc.stop()
         if helper is not None:
             helper.close()
 

@@ -3,6 +3,7 @@ half-made blocks a name, and no key appears that nobody asked for."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import random
@@ -69,10 +70,9 @@ def check_usable(client: BasicClient, name: str, kind: str) -> None:
     else:
         sig = client.sign_hash(name, PKCS1, DIGEST)
         client.verify_hash(name, PKCS1, DIGEST, sig)
-        key = serialization.load_der_public_key(
-            b"0\x82" + (len(pub) + 17).to_bytes(2, "big")
-            + bytes.fromhex("300d06092a864886f70d0101010500") + b"\x03\x82"
-            + (len(pub) + 1).to_bytes(2, "big") + b"\x00" + pub)
+        pem = b"-----BEGIN RSA PUBLIC KEY-----\n" + base64.encodebytes(pub) + \
+            b"-----END RSA PUBLIC KEY-----\n"  # PSA exports RSA public keys as PKCS#1 DER
+        key = serialization.load_pem_public_key(pem)
         assert isinstance(key, rsa.RSAPublicKey) and key.key_size == 2048
         key.verify(sig, DIGEST, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
 
@@ -105,6 +105,7 @@ def test_kill_9_during_key_creation(tmp_path: Path) -> None:
                          core={"log_level": "info"})
     ledger = Ledger()
     svc.start()
+    stats = {"acked": 0, "unacked_committed": 0, "unacked_free": 0}
     try:
         for round_no in range(2):
             made = one_round(svc, ledger, round_no, rng)
@@ -131,6 +132,10 @@ def test_kill_9_during_key_creation(tmp_path: Path) -> None:
                     except ServiceError as exc:
                         assert exc.status == S.PSA_ERROR_ALREADY_EXISTS, exc
                         assert name in listed
+                        stats["unacked_committed"] += 1
+                    else:
+                        assert name not in listed
+                        stats["unacked_free"] += 1
                     check_usable(client, name, kind)
                     ledger.acked.add((app, name))
 
@@ -141,6 +146,8 @@ def test_kill_9_during_key_creation(tmp_path: Path) -> None:
         finally:
             db.close()
         assert set(rows) == ledger.acked
+        stats["acked"] = len(ledger.acked)
+        print(f"kill -9 rounds: {stats}")
         assert "Traceback" not in svc.log()
     finally:
         svc.stop()

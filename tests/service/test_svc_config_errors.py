@@ -100,13 +100,14 @@ def test_good_config_is_accepted(tmp_path: Path) -> None:
     import time
 
     path = write(tmp_path, base(tmp_path))
-    proc = subprocess.Popen([sys.executable, "-m", "pqparsec", "serve", "--config", path],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL)
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "pqparsec", "serve", "--config", path],
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 20
         while not os.path.exists(tmp_path / "parsec.sock") and time.monotonic() < deadline:
-            assert proc.poll() is None, proc.communicate()[0]
+            assert proc.poll() is None, log.read_text()
             time.sleep(0.05)
         assert os.path.exists(tmp_path / "parsec.sock")
     finally:

@@ -52,6 +52,16 @@ def ping_ok(svc: ServiceProcess, timeout: float = 3.0) -> float:
     return time.monotonic() - t0
 
 
+def assert_pending(s: socket.socket) -> None:
+    """Nothing has come back on this connection yet, and it is still open."""
+    s.setblocking(False)
+    try:
+        with pytest.raises(BlockingIOError):
+            s.recv(1)
+    finally:
+        s.setblocking(True)
+
+
 def stalled_outcome(s: socket.socket, t0: float) -> tuple[RawReply, float]:
     """Wait for the stalled connection's answer or close; fail if neither comes in time."""
     s.settimeout(TIMEOUT_MS / 1000 + SLACK)
@@ -73,9 +83,10 @@ def test_stalled_client_does_not_block_others(svc: ServiceProcess, partial: byte
         s.connect(svc.socket_path)
         s.sendall(partial)
         t0 = time.monotonic()
-        # others are served at once while this one stalls
+        # others are served while this one stalls: their answers come before its own
         for _ in range(3):
-            assert ping_ok(svc) < TIMEOUT_MS / 1000
+            ping_ok(svc)
+        assert_pending(s)
         reply, dt = stalled_outcome(s, t0)
     assert dt <= TIMEOUT_MS / 1000 + SLACK
     if reply.header is not None:  # answered (rather than just closed): ConnectionError, Ping, no body
@@ -105,8 +116,10 @@ def test_many_stalled_clients_do_not_block(svc: ServiceProcess) -> None:
             t.start()
         for t in threads:
             t.join()
-        assert all(isinstance(r, float) and r < TIMEOUT_MS / 1000 for r in results), results
+        assert all(isinstance(r, float) for r in results), results
         assert len(results) == 8
+        for s in socks:
+            assert_pending(s)
         t0 = time.monotonic()
         for s in socks:
             stalled_outcome(s, t0)
@@ -135,7 +148,7 @@ def test_client_not_reading_its_response(svc: ServiceProcess) -> None:
             s.connect(svc.socket_path)
             s.sendall(wire_request(Opcode.PSA_GENERATE_RANDOM, body, provider=1))
         time.sleep(0.2)
-        assert ping_ok(svc) < TIMEOUT_MS / 1000
+        ping_ok(svc)
     finally:
         for s in socks:
             s.close()

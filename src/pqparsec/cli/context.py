@@ -33,6 +33,13 @@ class Tool:
                                        provider=self.provider)
         return self._client
 
+    @property
+    def provider_in_use(self) -> int | None:
+        """The provider requests went to, if known (for error hints)."""
+        if self.provider is not None:
+            return self.provider
+        return None if self._client is None else self._client.discovered_provider
+
     def info(self, message: str) -> None:
         """A progress line on stderr, as parsec-tool logs them (silenced by --quiet)."""
         if not self.quiet:
@@ -81,10 +88,6 @@ def emit_bytes(data: bytes) -> None:
     try:
         click.echo(data.decode("utf-8"))
     except UnicodeDecodeError:
-        out = click.get_binary_stream("stdout")
-        out.write(data)
-        out.flush()
-
-
-def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty()
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()

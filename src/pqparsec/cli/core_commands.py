@@ -79,12 +79,15 @@ def _parse_label(spec: str) -> tuple[str, str | None]:
 @click.command("list-keys")
 @click.option("-l", "--label", "label_spec", metavar="LABEL[=VALUE]",
               help="Only keys carrying this client-side label (see `pqparsec label`).")
+@click.option("--extensions", is_flag=True,
+              help="Also list keys only pqparsec's protocol extension can describe (ML-DSA, "
+                   "ML-KEM, SLH-DSA, EdDSA...).")
 @json_option
 @pass_tool
-def list_keys(tool: Tool, label_spec: str | None, as_json: bool) -> None:
+def list_keys(tool: Tool, label_spec: str | None, extensions: bool, as_json: bool) -> None:
     """List the keys of this application, in every provider."""
     client = tool.client
-    keys = client.list_keys()
+    keys = client.list_keys(include_extensions=extensions)
     labelled: dict[str, dict[str, str]] | None = None
     if label_spec is not None or as_json:
         labelled = client.labels.all()

@@ -16,6 +16,7 @@ from pqparsec.cli.context import (
     read_input,
 )
 from pqparsec.client import keys
+from pqparsec.client.errors import KeyTypeError
 
 key_name_option = click.option("-k", "--key-name", required=True, help="The key's name.")
 input_argument = click.argument("input_data", metavar="INPUT", required=False)
@@ -29,7 +30,7 @@ raw_option = click.option("--raw", is_flag=True,
 
 def _inner(alg_text: str) -> str:
     """'AsymmetricSignature(Ecdsa { .. })' -> 'Ecdsa { .. }', as parsec-tool logs algorithms."""
-    head, _, rest = alg_text.partition("(")
+    _, _, rest = alg_text.partition("(")
     return rest[:-1] if rest.endswith(")") else alg_text
 
 
@@ -168,7 +169,7 @@ def key_agreement(tool: Tool, key_name: str, peer_file: str, as_hex: bool) -> No
     """Raw key agreement (ECDH) between the key and a peer's public key; prints the secret."""
     try:
         peer = keys.load_key(read_file(peer_file))
-    except keys.KeyTypeError as exc:
+    except KeyTypeError as exc:
         raise click.BadParameter(str(exc), param_hint="--peer-key") from None
     if isinstance(peer, keys.PrivateKey):
         peer = peer.public_key()

@@ -47,7 +47,10 @@ class Exit(IntEnum):
 EXIT_HELP = """\b
 Exit codes: 0 success, 1 other error, 2 usage error, 3 cannot reach the service,
 4 authentication/admin refused, 5 not permitted by the key's policy, 6 key not found,
-7 key already exists, 8 not supported, 9 invalid argument, 10 verification failed."""
+7 key already exists, 8 not supported, 9 invalid argument, 10 verification failed.
+
+\b
+Shell completion: see `pqparsec completion --help`."""
 
 _EXITS: tuple[tuple[type[ParsecClientError], Exit], ...] = (
     (TransportError, Exit.CONNECTION),
@@ -73,7 +76,11 @@ class CliError(click.ClickException):
         self.title = title
         self.explanation = explanation
         self.hint = hint
-        self.exit_code = int(exit_code)
+        self._exit_code = int(exit_code)
+
+    @property  # click declares exit_code per class; ours varies per instance
+    def exit_code(self) -> int:  # type: ignore[override]
+        return self._exit_code
 
     def show(self, file: IO[Any] | None = None) -> None:
         click.echo(f"Error: {self.title}: {self.explanation}", err=True, file=file)

@@ -14,6 +14,7 @@ from pqparsec.protocol.ids import AuthType, ProviderId
 from pqparsec.protocol.opcodes import Opcode
 from pqparsec.protocol.operations import AuthenticatorInfo, KeyInfo, ProviderInfo
 from pqparsec.protocol.psa import (
+    SIGN_KINDS_WITH_HASH,
     AeadAlg,
     AeadKind,
     Algorithm,
@@ -28,6 +29,7 @@ from pqparsec.protocol.psa import (
     HashAlg,
     KdfAlg,
     KdfKind,
+    KemAlg,
     KeyAgreementAlg,
     KeyKind,
     KeyType,
@@ -134,11 +136,14 @@ def hash_name(h: Hash) -> str:
 
 
 def key_type(kt: KeyType) -> str:
-    name = _KEY_KINDS[kt.kind]
+    name = _KEY_KINDS.get(kt.kind) or camel(kt.kind.name)
     if kt.ecc_family is not None:
-        return f"{name} {{ curve_family: {_ECC[kt.ecc_family]} }}"
+        family = _ECC.get(kt.ecc_family) or camel(kt.ecc_family.name)
+        return f"{name} {{ curve_family: {family} }}"
     if kt.dh_family is not None:
         return f"{name} {{ group_family: {_DH[kt.dh_family]} }}"
+    if kt.slh_dsa_family is not None:
+        return f"{name} {{ family: {camel(kt.slh_dsa_family.name)} }}"
     return name
 
 
@@ -174,8 +179,8 @@ def algorithm(alg: Algorithm) -> str:
         return (f"Aead(AeadWithShortenedTag {{ aead_alg: {_AEAD[alg.kind]}, "
                 f"tag_length: {alg.tag_length} }})")
     if isinstance(alg, SignAlg):
-        name = _SIGN[alg.kind]
-        if alg.kind in (SignKind.RSA_PKCS1V15_SIGN_RAW, SignKind.ECDSA_ANY):
+        name = _SIGN.get(alg.kind) or camel(alg.kind.name)
+        if alg.kind not in SIGN_KINDS_WITH_HASH:
             return f"AsymmetricSignature({name})"
         return f"AsymmetricSignature({name} {{ hash_alg: {_sign_hash(alg.hash)} }})"
     if isinstance(alg, EncryptAlg):
@@ -188,6 +193,8 @@ def algorithm(alg: Algorithm) -> str:
             return f"KeyAgreement(Raw({_RAW_KA[alg.raw]}))"
         return (f"KeyAgreement(WithKeyDerivation {{ ka_alg: {_RAW_KA[alg.raw]}, "
                 f"kdf_alg: {_kdf(alg.kdf)} }})")
+    if isinstance(alg, KemAlg):
+        return f"KeyEncapsulation({camel(alg.kind.name)})"
     return f"KeyDerivation({_kdf(alg)})"
 
 

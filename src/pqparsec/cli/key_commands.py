@@ -8,7 +8,7 @@ import ipaddress
 import click
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, x25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa, x25519
 from cryptography.x509.oid import NameOID
 
 from pqparsec.cli.context import Tool, b64, emit_json, pass_tool, read_file
@@ -16,6 +16,7 @@ from pqparsec.cli.errors import CliError
 from pqparsec.cli.specs import CURVES, SYMMETRIC
 from pqparsec.client import keys, templates
 from pqparsec.client.adapter import ServiceECPrivateKey, ServiceRSAPrivateKey, service_private_key
+from pqparsec.client.errors import KeyTypeError
 from pqparsec.protocol.operations import KeyInfo
 from pqparsec.protocol.psa import (
     AnyHash,
@@ -73,14 +74,24 @@ def create_rsa_key(tool: Tool, key_name: str, for_signing: bool, for_signing_pss
 @click.command("create-ecc-key")
 @key_name_option
 @click.option("-c", "--curve", type=click.Choice(sorted(CURVES)), default="secp256r1",
-              show_default=True, help="The curve (x25519/x448 keys are for key agreement).")
+              show_default=True,
+              help="The curve (x25519/x448 keys are for key agreement, ed25519/ed448 for EdDSA).")
 @click.option("--ecdh", is_flag=True, help="A key agreement (ECDH) key instead of a signing key.")
 @exportable_option
 @pass_tool
 def create_ecc_key(tool: Tool, key_name: str, curve: str, ecdh: bool, exportable: bool) -> None:
-    """Create an ECC key pair: by default SECP-R1 256 for ECDSA with SHA-256."""
+    """Create an ECC key pair: by default SECP-R1 256 for ECDSA with SHA-256.
+
+    ed25519/ed448 keys (PureEdDSA) are a pqparsec protocol extension: `list-keys --extensions`
+    shows them.
+    """
     family, bits = CURVES[curve]
-    if ecdh or family == EccFamily.MONTGOMERY:
+    if family == EccFamily.TWISTED_EDWARDS:
+        if ecdh:
+            raise click.UsageError(f"{curve} keys sign; use x25519/x448 for key agreement")
+        tool.info("Creating EdDSA signing key...")
+        attrs = templates.eddsa(bits, exportable=exportable)
+    elif ecdh or family == EccFamily.MONTGOMERY:
         tool.info("Creating ECC key agreement key...")
         attrs = templates.ecdh(bits, family, exportable=exportable)
     else:
@@ -136,7 +147,7 @@ def import_key(tool: Tool, key_name: str, key_file: str, for_signing: bool,
         return
     try:
         key = keys.load_key(data)
-    except keys.KeyTypeError as exc:
+    except KeyTypeError as exc:
         raise click.BadParameter(str(exc), param_hint="KEY_FILE") from None
     if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
         attrs, _ = _rsa_attributes(key.key_size, for_signing, for_signing_pss, oaep, exportable)
@@ -144,6 +155,11 @@ def import_key(tool: Tool, key_name: str, key_file: str, for_signing: bool,
         family, bits = keys.curve_params(key.curve)
         attrs = templates.ecdh(bits, family, exportable=exportable) if ecdh else \
             templates.ecc_signing(bits, family, exportable=exportable)
+    elif isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey,
+                          ed448.Ed448PrivateKey, ed448.Ed448PublicKey)):
+        bits = 255 if isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)) \
+            else 448
+        attrs = templates.eddsa(bits, exportable=exportable)
     else:
         bits = 255 if isinstance(key, (x25519.X25519PrivateKey, x25519.X25519PublicKey)) else 448
         attrs = templates.ecdh(bits, EccFamily.MONTGOMERY, exportable=exportable)
@@ -205,11 +221,12 @@ def delete_key(tool: Tool, key_name: str) -> None:
 
 # -- create-csr ---------------------------------------------------------------------------------
 
-_CSR_HASHES = {Hash.SHA_256: hashes.SHA256, Hash.SHA_384: hashes.SHA384,
-               Hash.SHA_512: hashes.SHA512}
+CsrHash = hashes.SHA256 | hashes.SHA384 | hashes.SHA512
+_CSR_HASHES: dict[Hash, type[CsrHash]] = {Hash.SHA_256: hashes.SHA256, Hash.SHA_384: hashes.SHA384,
+                                          Hash.SHA_512: hashes.SHA512}
 
 
-def csr_signature(info: KeyInfo) -> tuple[hashes.HashAlgorithm, padding.AsymmetricPadding | None]:
+def csr_signature(info: KeyInfo) -> tuple[CsrHash, padding.PSS | padding.PKCS1v15 | None]:
     """The hash (and RSA padding) a CSR is signed with, from the key's policy, as parsec-tool
     chooses them: RSA PKCS#1 v1.5 or PSS with SHA-256/384/512, ECDSA on P-256/384/521 with the
     curve's hash."""

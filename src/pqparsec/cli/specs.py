@@ -36,6 +36,7 @@ RECIPES: dict[str, Recipe] = {
     "ecdsa": lambda b, x: templates.ecc_signing(b or 256, exportable=x),
     "ecdh": lambda b, x: templates.ecdh(b or 256, exportable=x),
     "x25519": lambda b, x: templates.ecdh(255, EccFamily.MONTGOMERY, exportable=x),
+    "ed25519": lambda b, x: templates.eddsa(255, exportable=x),
     **SYMMETRIC,
 }
 
@@ -50,4 +51,6 @@ CURVES: dict[str, tuple[EccFamily, int]] = {
     "brainpoolp512r1": (EccFamily.BRAINPOOL_P_R1, 512),
     "x25519": (EccFamily.MONTGOMERY, 255),
     "x448": (EccFamily.MONTGOMERY, 448),
+    "ed25519": (EccFamily.TWISTED_EDWARDS, 255),
+    "ed448": (EccFamily.TWISTED_EDWARDS, 448),
 }

@@ -31,6 +31,7 @@ from pqparsec.protocol import operations as ops
 from pqparsec.protocol.ids import AuthType, ProviderId
 from pqparsec.protocol.opcodes import Opcode
 from pqparsec.protocol.psa import (
+    SIGN_KINDS_WITH_HASH,
     AeadAlg,
     CipherMode,
     EncryptAlg,
@@ -48,11 +49,17 @@ from pqparsec.protocol.status import ResponseStatus
 
 SignatureFormat = Literal["der", "raw"]
 
-# Authenticators this client can produce credentials for, in order of preference when a service
-# offers several.
+# Authenticators this client can produce credentials for. Discovery takes the first one the
+# service lists (its primary) that is usable: Direct only with an application name.
 _USABLE_AUTH = (AuthType.UNIX_PEER_CREDENTIALS, AuthType.DIRECT, AuthType.NO_AUTH)
 
 AEAD_NONCE_LEN = 12  # GCM's and ChaCha20-Poly1305's nonce; also a valid CCM nonce length
+
+
+def signs_messages(alg: SignAlg) -> bool:
+    """Schemes that sign the whole message rather than a hash (EdDSA, pure ML-DSA/SLH-DSA)."""
+    return alg.kind not in SIGN_KINDS_WITH_HASH and alg.kind not in (
+        SignKind.RSA_PKCS1V15_SIGN_RAW, SignKind.ECDSA_ANY)
 
 
 class BasicClient:
@@ -110,6 +117,11 @@ class BasicClient:
     @provider.setter
     def provider(self, value: int) -> None:
         self._provider = ProviderId(value)
+
+    @property
+    def discovered_provider(self) -> ProviderId | None:
+        """The implicit provider if it is already known, without asking the service."""
+        return self._provider
 
     @property
     def auth_type(self) -> AuthType:
@@ -345,10 +357,16 @@ class BasicClient:
 
     def signing_algorithm(self, info: ops.KeyInfo,
                           hash: Hash | None = None) -> tuple[SignAlg, Hash | None]:
-        """The SignAlg to request for a key and the hash to apply locally (None: sign as is)."""
+        """The SignAlg to request for a key and the hash to apply locally first.
+
+        The hash is None when the data is signed as it is: raw PKCS#1 v1.5 (the caller encodes),
+        and the schemes that sign whole messages (EdDSA, pure ML-DSA / SLH-DSA).
+        """
         policy: SignAlg = self._policy(info, SignAlg, "a signing key")
         if policy.kind == SignKind.RSA_PKCS1V15_SIGN_RAW:
             return policy, hash
+        if signs_messages(policy):
+            return policy, None
         if policy.kind == SignKind.ECDSA_ANY:
             return policy, hash or Hash.SHA_256
         if isinstance(policy.hash, Hash):
@@ -364,12 +382,16 @@ class BasicClient:
         """Hash `data` as the key's policy says and sign the hash in the service.
 
         ECDSA signatures come back DER-encoded (what X.509 and ``openssl dgst -verify`` use) or,
-        with ``format="raw"``, as PSA's r||s. RSA signatures are the same in both formats.
+        with ``format="raw"``, as PSA's r||s. Other signatures are the same in both formats.
+        Schemes that sign whole messages (EdDSA, pure ML-DSA/SLH-DSA) use PsaSignMessage.
         """
         if format not in ("der", "raw"):
             raise ValueError(f"signature format {format!r}: use 'der' or 'raw'")
         info = info or self.key_info(key_name)
         alg, h = self.signing_algorithm(info, hash)
+        if signs_messages(alg):
+            return bytes(self._on(info, Opcode.PSA_SIGN_MESSAGE, ops.PsaSignMessageRequest(
+                key_name, alg, bytes(data))).signature)
         digest = keys.digest(h, data) if h is not None else bytes(data)
         sig = bytes(self._on(info, Opcode.PSA_SIGN_HASH,
                              ops.PsaSignHashRequest(key_name, alg, digest)).signature)
@@ -385,8 +407,12 @@ class BasicClient:
             raise ValueError(f"signature format {format!r}: use 'der' or 'raw'")
         info = info or self.key_info(key_name)
         alg, h = self.signing_algorithm(info, hash)
-        digest = keys.digest(h, data) if h is not None else bytes(data)
         sig = bytes(signature)
+        if signs_messages(alg):
+            self._on(info, Opcode.PSA_VERIFY_MESSAGE, ops.PsaVerifyMessageRequest(
+                key_name, alg, bytes(data), sig))
+            return
+        digest = keys.digest(h, data) if h is not None else bytes(data)
         if alg.is_ecc and format == "der":
             try:
                 sig = keys.ecdsa_der_to_raw(sig, info.attributes.key_bits)

@@ -12,7 +12,7 @@ import hashlib
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa, x448, x25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x448, x25519
 from cryptography.hazmat.primitives.asymmetric.utils import (
     Prehashed,
     decode_dss_signature,
@@ -23,9 +23,9 @@ from pqparsec.client.errors import KeyTypeError
 from pqparsec.protocol.psa import EccFamily, Hash, KeyKind, KeyType
 
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | x25519.X25519PublicKey | \
-    x448.X448PublicKey
+    x448.X448PublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | x25519.X25519PrivateKey | \
-    x448.X448PrivateKey
+    x448.X448PrivateKey | ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey
 
 HASHES: dict[Hash, type[hashes.HashAlgorithm]] = {
     Hash.MD5: hashes.MD5,
@@ -41,6 +41,10 @@ HASHES: dict[Hash, type[hashes.HashAlgorithm]] = {
     Hash.SHA3_384: hashes.SHA3_384,
     Hash.SHA3_512: hashes.SHA3_512,
 }
+_PRIVATE_TYPES = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, x25519.X25519PrivateKey,
+                  x448.X448PrivateKey, ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)
+_PUBLIC_TYPES = (rsa.RSAPublicKey, ec.EllipticCurvePublicKey, x25519.X25519PublicKey,
+                 x448.X448PublicKey, ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)
 _HASH_BY_NAME: dict[str, Hash] = {cls().name: h for h, cls in HASHES.items()}
 
 WEIERSTRASS: dict[tuple[EccFamily, int], type[ec.EllipticCurve]] = {
@@ -145,11 +149,41 @@ def public_key_from_psa(key_type: KeyType, bits: int, data: bytes) -> PublicKey:
                 if len(data) == 32:
                     return x25519.X25519PublicKey.from_public_bytes(data)
                 return x448.X448PublicKey.from_public_bytes(data)
+            if key_type.ecc_family == EccFamily.TWISTED_EDWARDS:
+                if len(data) == 32:
+                    return ed25519.Ed25519PublicKey.from_public_bytes(data)
+                return ed448.Ed448PublicKey.from_public_bytes(data)
             return ec.EllipticCurvePublicKey.from_encoded_point(
                 curve_for(key_type.ecc_family, bits), data)
+        if key_type.is_ml_dsa or key_type.is_ml_kem:
+            return _pq_public_key(key_type, data)
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise KeyTypeError(f"cannot load a {key_type.describe()} public key: {exc}") from None
     raise KeyTypeError(f"{key_type.describe()} keys have no public key the client can load")
+
+
+# Raw public key length -> class name, in cryptography's mldsa / mlkem modules.
+_PQ_PUBLIC = {
+    "mldsa": {1312: "MLDSA44PublicKey", 1952: "MLDSA65PublicKey", 2592: "MLDSA87PublicKey"},
+    "mlkem": {1184: "MLKEM768PublicKey", 1568: "MLKEM1024PublicKey"},
+}
+
+
+def _pq_public_key(key_type: KeyType, data: bytes) -> PublicKey:
+    """ML-DSA / ML-KEM public keys, when the installed `cryptography` has them (>= 47)."""
+    import importlib
+
+    module_name = "mldsa" if key_type.is_ml_dsa else "mlkem"
+    cls_name = _PQ_PUBLIC[module_name].get(len(data))
+    try:
+        module = importlib.import_module(f"cryptography.hazmat.primitives.asymmetric.{module_name}")
+    except ImportError:
+        cls_name = None
+    if cls_name is None:
+        raise KeyTypeError(f"{key_type.describe()} public keys of {len(data)} bytes cannot be "
+                           "loaded by the installed cryptography package")
+    key: PublicKey = getattr(module, cls_name).from_public_bytes(data)
+    return key
 
 
 def public_key_to_psa(key: PublicKey) -> tuple[KeyType, int, bytes]:
@@ -165,6 +199,10 @@ def public_key_to_psa(key: PublicKey) -> tuple[KeyType, int, bytes]:
     if isinstance(key, (x25519.X25519PublicKey, x448.X448PublicKey)):
         bits = 255 if isinstance(key, x25519.X25519PublicKey) else 448
         return (KeyType.ecc_public_key(EccFamily.MONTGOMERY), bits,
+                key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+    if isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+        bits = 255 if isinstance(key, ed25519.Ed25519PublicKey) else 448
+        return (KeyType.ecc_public_key(EccFamily.TWISTED_EDWARDS), bits,
                 key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
     raise KeyTypeError(f"{type(key).__name__} has no PSA key type")
 
@@ -185,6 +223,11 @@ def private_key_to_psa(key: PrivateKey) -> tuple[KeyType, int, bytes]:
         return (KeyType.ecc_key_pair(EccFamily.MONTGOMERY), bits,
                 key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                                   serialization.NoEncryption()))
+    if isinstance(key, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)):
+        bits = 255 if isinstance(key, ed25519.Ed25519PrivateKey) else 448
+        return (KeyType.ecc_key_pair(EccFamily.TWISTED_EDWARDS), bits,
+                key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                  serialization.NoEncryption()))
     raise KeyTypeError(f"{type(key).__name__} has no PSA key type")
 
 
@@ -201,6 +244,10 @@ def private_key_from_psa(key_type: KeyType, bits: int, data: bytes) -> PrivateKe
                 if len(data) == 32:
                     return x25519.X25519PrivateKey.from_private_bytes(data)
                 return x448.X448PrivateKey.from_private_bytes(data)
+            if key_type.ecc_family == EccFamily.TWISTED_EDWARDS:
+                if len(data) == 32:
+                    return ed25519.Ed25519PrivateKey.from_private_bytes(data)
+                return ed448.Ed448PrivateKey.from_private_bytes(data)
             return ec.derive_private_key(int.from_bytes(data, "big"),
                                          curve_for(key_type.ecc_family, bits))
     except (ValueError, UnsupportedAlgorithm) as exc:
@@ -229,9 +276,7 @@ def load_key(data: bytes, password: bytes | None = None) -> PrivateKey | PublicK
             raise KeyTypeError(str(exc)) from None
         except (ValueError, UnsupportedAlgorithm):
             continue
-        if isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, x25519.X25519PrivateKey,
-                            x448.X448PrivateKey, rsa.RSAPublicKey, ec.EllipticCurvePublicKey,
-                            x25519.X25519PublicKey, x448.X448PublicKey)):
+        if isinstance(key, (*_PRIVATE_TYPES, *_PUBLIC_TYPES)):
             return key
         raise KeyTypeError(f"{type(key).__name__} keys cannot be used with Parsec")
     raise KeyTypeError("not a PEM or DER key (PKCS#8, SubjectPublicKeyInfo, PKCS#1 or SEC1)")

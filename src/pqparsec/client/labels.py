@@ -134,6 +134,8 @@ class LabelStore:
 
     def prune(self) -> list[str]:
         """Drop the labels of keys the service no longer has; returns their names."""
+        if not self.path.exists():
+            return []  # nothing to prune: spare the service a ListKeys
         existing = self._existing()
         if existing is None:
             return []

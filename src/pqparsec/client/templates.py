@@ -67,6 +67,12 @@ def ecc_signing(bits: int = 256, family: EccFamily = EccFamily.SECP_R1, hash: Ha
     return _attrs(KeyType.ecc_key_pair(family), bits, SIGNING, alg, exportable)
 
 
+def eddsa(bits: int = 255, exportable: bool = False) -> KeyAttributes:
+    """Ed25519 (255 bits) or Ed448 (448) for PureEdDSA: a protocol extension of pqparsec."""
+    return _attrs(KeyType.ecc_key_pair(EccFamily.TWISTED_EDWARDS), bits, SIGNING,
+                  SignAlg(SignKind.PURE_EDDSA), exportable)
+
+
 def ecdh(bits: int = 256, family: EccFamily = EccFamily.SECP_R1,
          exportable: bool = False) -> KeyAttributes:
     """A key pair for raw ECDH (PsaRawKeyAgreement); X25519 is family MONTGOMERY, 255 bits."""

@@ -81,6 +81,13 @@ def build_provider(pc: ProviderConfig, config: Config, store: KeyStore,
     if pc.provider_type == "Tpm":
         from pqparsec.service.providers import tpm
         return tpm.from_config(pc, config, store, limits)
+    if pc.provider_type == "Pkcs11":
+        try:
+            from pqparsec.service.providers.pkcs11 import Pkcs11Provider
+        except ImportError as exc:
+            raise ConfigError(f"{config.source}: provider_type \"Pkcs11\" needs python-pkcs11 "
+                              f"({exc})") from None
+        return Pkcs11Provider.from_config(pc, config, store, limits)
     raise ConfigError(f"{config.source}: provider_type {pc.provider_type!r} is not available in "
                       "this version of pqparsec")
 

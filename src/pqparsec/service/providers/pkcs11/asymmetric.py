@@ -1,4 +1,10 @@
-"""Asymmetric encryption: PsaAsymmetricEncrypt/Decrypt with RSA PKCS#1 v1.5 and RSA-OAEP."""
+"""Asymmetric encryption: PsaAsymmetricEncrypt/Decrypt with RSA PKCS#1 v1.5 and RSA-OAEP.
+
+Checks and statuses are the software provider's, in its order: usage flag and permitted algorithm
+(NotPermitted), an RSA key (InvalidArgument), a padding and hash the token can do (NotSupported:
+OAEP hashes and labels are measured at start-up), a salt with PKCS#1 v1.5 (InvalidArgument);
+then a public key asked to decrypt, a ciphertext that is not the modulus size, a plaintext too
+long (InvalidArgument) and a padding that does not check out (InvalidPadding)."""
 
 from __future__ import annotations
 
@@ -18,18 +24,16 @@ from pqparsec.protocol.psa import EncryptAlg, EncryptKind, KeyAttributes
 from pqparsec.protocol.psa.policy import check_alg, check_usage, invalid_argument
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
+from pqparsec.service.providers.pkcs11 import formats
 from pqparsec.service.providers.pkcs11.base import Pkcs11Base
 from pqparsec.service.providers.pkcs11.caps import PKCS11_HASHES
-from pqparsec.service.providers.software.base import hash_algorithm
 
 
 def check_encrypt_request(attrs: KeyAttributes, alg: EncryptAlg, flag: str, op: str) -> None:
-    """Usage flag, key type, then the policy's algorithm (the order of the signature checks)."""
     check_usage(attrs, flag, op)
-    if not attrs.key_type.is_rsa:
-        raise invalid_argument(f"{alg.kind.name} cannot be used with a "
-                               f"{attrs.key_type.describe()} key")
     check_alg(attrs, alg, op)
+    if not attrs.key_type.is_rsa:
+        raise invalid_argument(f"{alg.kind.name} needs an RSA key, not {attrs.key_type.describe()}")
 
 
 def _mechanism(alg: EncryptAlg, salt: bytes) -> tuple[Mechanism, Any]:
@@ -46,6 +50,14 @@ class AsymmetricOps(Pkcs11Base):
         rec = self.load(app, req.key_name)
         check_encrypt_request(rec.attributes, req.alg, "encrypt", "encrypting")
         self.caps.check_encrypt(req.alg, req.salt)
+        k = (rec.attributes.key_bits + 7) // 8
+        if req.alg.kind == EncryptKind.RSA_PKCS1V15_CRYPT or req.alg.hash is None:
+            room = k - 11
+        else:
+            room = k - 2 * req.alg.hash.digest_size - 2
+        if len(req.plaintext) > room:
+            raise invalid_argument(f"a plaintext of {len(req.plaintext)} bytes is too long for a "
+                                   f"{rec.attributes.key_bits}-bit key with {req.alg.kind.name}")
         if self.options.software_public_operations:
             pub = self.public_key(rec)
             assert isinstance(pub, rsa.RSAPublicKey)
@@ -53,12 +65,13 @@ class AsymmetricOps(Pkcs11Base):
                 pad: padding.AsymmetricPadding = padding.PKCS1v15()
             else:
                 assert req.alg.hash is not None
-                h = hash_algorithm(req.alg.hash)
+                h = formats.hash_algorithm(req.alg.hash)
                 pad = padding.OAEP(padding.MGF1(h), h, req.salt or None)
             try:
                 return CiphertextResult(pub.encrypt(req.plaintext, pad))
-            except ValueError as exc:
-                raise invalid_argument(f"cannot encrypt: {exc}") from None
+            except ValueError:
+                raise invalid_argument(f"a plaintext of {len(req.plaintext)} bytes is too long "
+                                       f"for this key with {req.alg.kind.name}") from None
         mech, param = _mechanism(req.alg, req.salt)
         with self.session("encrypting") as s:
             key = self.require(s, rec, ObjectClass.PUBLIC_KEY)
@@ -72,6 +85,10 @@ class AsymmetricOps(Pkcs11Base):
         self.caps.check_encrypt(req.alg, req.salt)
         if rec.attributes.key_type.is_public_key:
             raise invalid_argument("a public key cannot decrypt")
+        size = (rec.attributes.key_bits + 7) // 8
+        if len(req.ciphertext) != size:
+            raise invalid_argument(f"the ciphertext has {len(req.ciphertext)} bytes; a "
+                                   f"{rec.attributes.key_bits}-bit key takes {size}")
         self.need_login("decrypting")
         mech, param = _mechanism(req.alg, req.salt)
         with self.session("decrypting") as s:

@@ -98,10 +98,11 @@ class Pkcs11Base(KeyProvider):
         return self._token
 
     def handler(self, opcode: Opcode) -> Any:
-        """ListOpcodes follows the token: no AEAD without CKM_AES_GCM, no MAC without HMAC."""
-        if opcode in (Opcode.PSA_AEAD_ENCRYPT, Opcode.PSA_AEAD_DECRYPT) and not self.caps.aes_gcm_bits:
+        """ListOpcodes follows the token: no AEAD without CKM_AES_GCM, no MAC without HMAC or
+        CMAC."""
+        if opcode in (Opcode.PSA_AEAD_ENCRYPT, Opcode.PSA_AEAD_DECRYPT) and not self.caps.aead:
             return None
-        if opcode in (Opcode.PSA_MAC_COMPUTE, Opcode.PSA_MAC_VERIFY) and not self.caps.hmac:
+        if opcode in (Opcode.PSA_MAC_COMPUTE, Opcode.PSA_MAC_VERIFY) and not self.caps.mac:
             return None
         return super().handler(opcode)
 
@@ -228,10 +229,9 @@ class Pkcs11Base(KeyProvider):
              Attribute.LABEL: LABEL, Attribute.SENSITIVE: not u.export,
              Attribute.EXTRACTABLE: u.export, Attribute.WRAP: False, Attribute.UNWRAP: False,
              Attribute.DERIVE: False}
-        if attrs.key_type.kind == KeyKind.HMAC:
-            mac = u.sign_message or u.sign_hash or u.verify_message or u.verify_hash
-            t.update({Attribute.SIGN: mac, Attribute.VERIFY: mac})
-        else:
+        mac = u.sign_message or u.verify_message  # a MAC is verified by computing it
+        t.update({Attribute.SIGN: mac, Attribute.VERIFY: mac})
+        if attrs.key_type.kind == KeyKind.AES:
             t.update({Attribute.ENCRYPT: u.encrypt, Attribute.DECRYPT: u.decrypt})
         return t
 
@@ -267,11 +267,22 @@ class Pkcs11Base(KeyProvider):
                 s.generate_keypair(key_type, length, store=True, capabilities=0,
                                    public_template=pub_t,
                                    private_template=self._private_template(attrs, key_id))
+            elif kt.kind == KeyKind.HMAC and bits // 8 < self.caps.hmac_pad:
+                # Too short for the token to generate as an HMAC key: token randomness, stored
+                # zero-padded (see TokenCaps.hmac_pad).
+                value = bytes(s.generate_random(bits))
+                s.create_object(self._hmac_object(attrs, key_id, value))
             else:
                 key_type = KeyType.AES if kt.kind == KeyKind.AES else KeyType.GENERIC_SECRET
                 s.generate_key(key_type, bits, store=True, capabilities=0,
                                template=self._secret_template(attrs, key_id))
         return key_id
+
+    def _hmac_object(self, attrs: KeyAttributes, key_id: bytes, value: bytes) -> dict[Any, Any]:
+        pad = self.caps.hmac_pad
+        return {**self._secret_template(attrs, key_id), Attribute.CLASS: ObjectClass.SECRET_KEY,
+                Attribute.KEY_TYPE: KeyType.GENERIC_SECRET,
+                Attribute.VALUE: value.ljust(pad, b"\x00") if len(value) < pad else value}
 
     def psa_import_key(self, app: Identity, req: PsaImportKeyRequest) -> EmptyResult:
         attrs = req.attributes
@@ -334,10 +345,11 @@ class Pkcs11Base(KeyProvider):
             templates.append({**self._public_template(attrs, key_id), **common,
                               Attribute.CLASS: ObjectClass.PUBLIC_KEY,
                               Attribute.EC_POINT: formats.wrap_ec_point(point)})
+        elif kt.kind == KeyKind.HMAC:
+            templates.append(self._hmac_object(attrs, key_id, parsed))
         else:
-            key_type = KeyType.AES if kt.kind == KeyKind.AES else KeyType.GENERIC_SECRET
             templates.append({**self._secret_template(attrs, key_id),
-                              Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.KEY_TYPE: key_type,
+                              Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.KEY_TYPE: KeyType.AES,
                               Attribute.VALUE: parsed})
         with self.session("importing a key") as s:
             made: list[Any] = []
@@ -383,8 +395,9 @@ class Pkcs11Base(KeyProvider):
     def _read_secret(self, s: Any, rec: KeyRecord) -> bytes:
         attrs = rec.attributes
         kt = attrs.key_type
-        if not kt.is_key_pair:
-            return bytes(self.require(s, rec, ObjectClass.SECRET_KEY)[Attribute.VALUE])
+        if not kt.is_key_pair:  # (an HMAC key may be stored padded: see TokenCaps.hmac_pad)
+            value = bytes(self.require(s, rec, ObjectClass.SECRET_KEY)[Attribute.VALUE])
+            return value[:attrs.key_bits // 8]
         obj = self.require(s, rec, ObjectClass.PRIVATE_KEY)
         if kt.is_rsa:
             names = [Attribute.MODULUS, Attribute.PUBLIC_EXPONENT, Attribute.PRIVATE_EXPONENT,
@@ -396,7 +409,7 @@ class Pkcs11Base(KeyProvider):
                 a[Attribute.EXPONENT_1], a[Attribute.EXPONENT_2], a[Attribute.COEFFICIENT],
                 rsa.RSAPublicNumbers(a[Attribute.PUBLIC_EXPONENT], a[Attribute.MODULUS]),
             ).private_key()
-            return bytes(keys.export_private(key, attrs))
+            return bytes(keys.export_private(key))
         n = keys.scalar_len(attrs.key_bits)
         return bytes(obj[Attribute.VALUE]).rjust(n, b"\x00")[-n:]
 

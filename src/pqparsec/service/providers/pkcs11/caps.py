@@ -55,6 +55,7 @@ SIGN_HASHES = frozenset(formats.HASH_OIDS)
 RSA_LIMITS = (1024, 4096)
 AES_BITS = frozenset({128, 192, 256})
 GCM_TAG_LENGTHS = frozenset({4, 8, 12, 13, 14, 15, 16})
+HMAC_MIN_BLOCK = 64  # the smallest block size of the HMAC hashes (SHA-1, SHA-224, SHA-256)
 _CRYPTO_HASHES: dict[Hash, type[hashes.HashAlgorithm]] = {
     Hash.SHA_1: hashes.SHA1, Hash.SHA_224: hashes.SHA224, Hash.SHA_256: hashes.SHA256,
     Hash.SHA_384: hashes.SHA384, Hash.SHA_512: hashes.SHA512,
@@ -69,8 +70,26 @@ class TokenCaps:
     oaep: frozenset[Hash] = frozenset()  # CKM_RSA_PKCS_OAEP with these hashes (measured)
     oaep_label: bool = False  # ... and with a non-empty label (measured)
     ecc_bits: frozenset[int] = frozenset()  # SECP-R1 curves with CKM_EC_KEY_PAIR_GEN + CKM_ECDSA
-    aes_gcm_bits: frozenset[int] = frozenset()  # AES key sizes with CKM_AES_GCM
+    aes_bits: frozenset[int] = frozenset()  # AES key sizes (CKM_AES_KEY_GEN)
+    aes_gcm: bool = False  # CKM_AES_GCM
+    aes_cmac: bool = False  # CKM_AES_CMAC
     hmac: dict[Hash, tuple[int, int]] = field(default_factory=dict)  # hash -> key bytes min, max
+
+    @property
+    def aead(self) -> bool:
+        return bool(self.aes_bits) and self.aes_gcm
+
+    @property
+    def mac(self) -> bool:
+        return bool(self.hmac) or (bool(self.aes_bits) and self.aes_cmac)
+
+    @property
+    def hmac_pad(self) -> int:
+        """HMAC keys shorter than this are stored zero-padded to this length, which gives the
+        same MACs (RFC 2104 pads the key with zeros to the hash's block size), for tokens that
+        want HMAC keys at least as long as the hash (SoftHSM). 0: no padding possible."""
+        need = max((lo for lo, _ in self.hmac.values()), default=0)
+        return need if need <= HMAC_MIN_BLOCK else 0
 
     # -- key types ---------------------------------------------------------------------------
 
@@ -80,7 +99,7 @@ class TokenCaps:
             return
         if kt.is_ecc and kt.ecc_family in formats.ECC_FAMILIES and self.ecc_bits:
             return
-        if kt.kind == KeyKind.AES and self.aes_gcm_bits:
+        if kt.kind == KeyKind.AES and (self.aead or (self.aes_bits and self.aes_cmac)):
             return
         if kt.kind == KeyKind.HMAC and self.hmac:
             return
@@ -93,7 +112,7 @@ class TokenCaps:
         if kt.is_rsa:
             assert self.rsa_bits is not None
             lo, hi = self.rsa_bits
-            if not lo <= bits <= hi or bits % 8:
+            if not lo <= bits <= hi:
                 raise not_supported(f"RSA keys of {bits} bits are not supported ({lo}-{hi})")
         elif kt.is_ecc:
             if bits not in self.ecc_bits:
@@ -102,39 +121,41 @@ class TokenCaps:
         elif kt.kind == KeyKind.AES:
             if bits not in AES_BITS:
                 raise invalid_argument(f"AES keys cannot have {bits} bits")
-            if bits not in self.aes_gcm_bits:
+            if bits not in self.aes_bits:
                 raise not_supported(f"AES-{bits} is not supported by this token")
         elif kt.kind == KeyKind.HMAC:
             if bits == 0 or bits % 8:
                 raise invalid_argument(f"HMAC keys cannot have {bits} bits")
             alg = attrs.algorithm
             if isinstance(alg, MacAlg) and alg.hash in self.hmac:
-                lo, hi = self.hmac[alg.hash]
-                if not lo <= bits // 8 <= hi:
-                    raise not_supported(f"this token needs HMAC-{alg.hash.name} keys of {lo} to "
-                                        f"{hi} bytes")
+                self.check_hmac_key(alg.hash, bits)
+
+    def check_hmac_key(self, h: Hash, bits: int) -> None:
+        lo, hi = self.hmac[h]
+        if not lo <= max(bits // 8, self.hmac_pad) <= hi:
+            raise not_supported(f"this token takes HMAC-{h.name} keys of {lo} to {hi} bytes")
 
     # -- algorithms ---------------------------------------------------------------------------
 
     def check_sign(self, alg: SignAlg) -> None:
-        if alg.kind in (SignKind.RSA_PKCS1V15_SIGN_RAW, SignKind.ECDSA_ANY,
-                        SignKind.DETERMINISTIC_ECDSA):
-            raise not_supported(f"{alg.kind.name} is not supported by the PKCS#11 provider")
-        h = alg.hash
-        if not isinstance(h, Hash):  # the wildcard, in a policy: is the scheme there at all?
-            if (alg.kind == SignKind.RSA_PKCS1V15_SIGN and not self.rsa_pkcs1) or \
-                    (alg.kind == SignKind.RSA_PSS and not self.rsa_pss) or \
-                    (alg.kind == SignKind.ECDSA and not self.ecc_bits):
-                raise not_supported(f"{alg.kind.name} is not supported by this token")
-            return
-        if alg.kind == SignKind.RSA_PKCS1V15_SIGN:
-            if not self.rsa_pkcs1 or h not in SIGN_HASHES:
-                raise not_supported(f"RSA PKCS#1 v1.5 signatures with {h.name} are not supported")
-        elif alg.kind == SignKind.RSA_PSS:
-            if h not in self.rsa_pss:
-                raise not_supported(f"RSA-PSS with {h.name} is not supported by this token")
-        elif alg.kind == SignKind.ECDSA and (not self.ecc_bits or h not in SIGN_HASHES):
-            raise not_supported(f"ECDSA with {h.name} is not supported")
+        """Signature schemes: the hash-and-sign ones with a hash we can encode, and the raw ones
+        (PKCS#1 v1.5 without DigestInfo, ECDSA over given bytes), which the raw mechanisms do."""
+        k, h = alg.kind, alg.hash
+        if k == SignKind.RSA_PKCS1V15_SIGN:
+            ok = self.rsa_pkcs1 and (not isinstance(h, Hash) or h in SIGN_HASHES)
+        elif k == SignKind.RSA_PKCS1V15_SIGN_RAW:
+            ok = self.rsa_pkcs1
+        elif k == SignKind.RSA_PSS:
+            ok = bool(self.rsa_pss) and (not isinstance(h, Hash) or h in self.rsa_pss)
+        elif k == SignKind.ECDSA:
+            ok = bool(self.ecc_bits) and (not isinstance(h, Hash) or h in SIGN_HASHES)
+        elif k == SignKind.ECDSA_ANY:
+            ok = bool(self.ecc_bits)
+        else:
+            ok = False
+        if not ok:
+            name = h.name if isinstance(h, Hash) else "any hash" if h is not None else ""
+            raise not_supported(f"{k.name}({name}) is not supported by this token")
 
     def check_encrypt(self, alg: EncryptAlg, salt: bytes = b"") -> None:
         if alg.kind == EncryptKind.RSA_PKCS1V15_CRYPT:
@@ -151,15 +172,17 @@ class TokenCaps:
             raise not_supported("this token does not support RSA-OAEP labels (salt)")
 
     def check_aead(self, alg: AeadAlg) -> None:
-        if alg.kind != AeadKind.GCM or not self.aes_gcm_bits:
+        if alg.kind != AeadKind.GCM or not self.aead:
             raise not_supported(f"{alg.kind.name} is not supported by the PKCS#11 provider")
         if alg.effective_tag_length not in GCM_TAG_LENGTHS:
             raise invalid_argument(f"GCM tags cannot be {alg.effective_tag_length} bytes")
 
     def check_mac(self, alg: MacAlg) -> None:
-        if alg.kind != MacKind.HMAC or alg.hash not in self.hmac:
-            name = alg.hash.name if alg.hash else ""
-            raise not_supported(f"{alg.kind.name}({name}) is not supported by this token")
+        ok = alg.hash in self.hmac if alg.kind == MacKind.HMAC else \
+            alg.kind == MacKind.CMAC and bool(self.aes_bits) and self.aes_cmac
+        if not ok:
+            name = f"({alg.hash.name})" if alg.hash else ""
+            raise not_supported(f"{alg.kind.name}{name} is not supported by this token")
 
     def check_algorithm(self, alg: Algorithm) -> None:
         """Whether an algorithm (of a compatible key) can be used at all."""
@@ -195,10 +218,10 @@ def probe(token: Token) -> TokenCaps:
     if Mechanism.EC_KEY_PAIR_GEN in mechs and Mechanism.ECDSA in mechs:
         lo, hi = _bits_range(token, Mechanism.ECDSA)
         ecc_bits = frozenset(b for b in formats.CURVES if (lo or 0) <= b <= (hi or 1 << 16))
-    aes_gcm_bits: frozenset[int] = frozenset()
-    if Mechanism.AES_GCM in mechs and Mechanism.AES_KEY_GEN in mechs:
+    aes_bits: frozenset[int] = frozenset()
+    if Mechanism.AES_KEY_GEN in mechs:
         lo, hi = _bits_range(token, Mechanism.AES_KEY_GEN)  # bytes for AES
-        aes_gcm_bits = frozenset(b for b in AES_BITS if lo <= b // 8 <= hi)
+        aes_bits = frozenset(b for b in AES_BITS if lo <= b // 8 <= hi)
     hmac: dict[Hash, tuple[int, int]] = {}
     if Mechanism.GENERIC_SECRET_KEY_GEN in mechs:
         for h, m in HMAC_MECHANISMS.items():
@@ -209,18 +232,19 @@ def probe(token: Token) -> TokenCaps:
     oaep_label = False
     if rsa_bits and Mechanism.RSA_PKCS_OAEP in mechs:
         oaep, oaep_label = _probe_oaep(token)
-    caps = TokenCaps(rsa_bits, rsa_pkcs1, rsa_pss, oaep, oaep_label, ecc_bits, aes_gcm_bits, hmac)
-    log.info("%s: RSA %s, ECC %s, PSS %s, OAEP %s%s, AES-GCM %s, HMAC %s", token.description,
-             rsa_bits, sorted(ecc_bits), sorted(h.name for h in rsa_pss),
-             sorted(h.name for h in oaep), " with labels" if oaep_label else "",
-             sorted(aes_gcm_bits), sorted(h.name for h in hmac))
+    caps = TokenCaps(rsa_bits, rsa_pkcs1, rsa_pss, oaep, oaep_label, ecc_bits, aes_bits,
+                     Mechanism.AES_GCM in mechs, Mechanism.AES_CMAC in mechs, hmac)
+    log.info("%s: RSA %s, ECC %s, PSS %s, OAEP %s%s, AES %s (GCM %s, CMAC %s), HMAC %s",
+             token.description, rsa_bits, sorted(ecc_bits), sorted(h.name for h in rsa_pss),
+             sorted(h.name for h in oaep), " with labels" if oaep_label else "", sorted(aes_bits),
+             caps.aes_gcm, caps.aes_cmac, sorted(h.name for h in hmac))
     return caps
 
 
 def _probe_oaep(token: Token) -> tuple[frozenset[Hash], bool]:
     """Decrypt on the token what `cryptography` encrypted, hash by hash, with a public session key
     (no login needed, gone when the session closes)."""
-    key = rsa.generate_private_key(65537, 1024)
+    key = rsa.generate_private_key(65537, 1280)  # room for OAEP with SHA-512
     pub = key.public_key()
     n = key.private_numbers()
     template: dict[Any, Any] = {
@@ -238,12 +262,12 @@ def _probe_oaep(token: Token) -> tuple[frozenset[Hash], bool]:
 
     def works(s: Any, obj: Any, h: Hash, label: bytes | None) -> bool:
         algo = _CRYPTO_HASHES[h]()
-        ct = pub.encrypt(b"probe", padding.OAEP(padding.MGF1(algo), algo, label))
         mech, mgf = PKCS11_HASHES[h]
         try:
+            ct = pub.encrypt(b"probe", padding.OAEP(padding.MGF1(algo), algo, label))
             return bool(obj.decrypt(ct, mechanism=Mechanism.RSA_PKCS_OAEP,
                                     mechanism_param=(mech, mgf, label)) == b"probe")
-        except p11e.PKCS11Error:
+        except (p11e.PKCS11Error, ValueError):
             return False
 
     try:

@@ -3,6 +3,7 @@ RSA integers. A few lines of DER, written out so the provider needs no ASN.1 lib
 
 from __future__ import annotations
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from pqparsec.protocol.psa import EccFamily, Hash
@@ -31,6 +32,36 @@ HASH_OIDS: dict[Hash, str] = {
     Hash.SHA3_384: "2.16.840.1.101.3.4.2.9",
     Hash.SHA3_512: "2.16.840.1.101.3.4.2.10",
 }
+
+
+_HASH_CLASSES: dict[Hash, type[hashes.HashAlgorithm]] = {
+    Hash.MD5: hashes.MD5, Hash.SHA_1: hashes.SHA1, Hash.SHA_224: hashes.SHA224,
+    Hash.SHA_256: hashes.SHA256, Hash.SHA_384: hashes.SHA384, Hash.SHA_512: hashes.SHA512,
+    Hash.SHA_512_224: hashes.SHA512_224, Hash.SHA_512_256: hashes.SHA512_256,
+    Hash.SHA3_224: hashes.SHA3_224, Hash.SHA3_256: hashes.SHA3_256, Hash.SHA3_384: hashes.SHA3_384,
+    Hash.SHA3_512: hashes.SHA3_512,
+}
+assert set(_HASH_CLASSES) == set(HASH_OIDS)
+
+
+def hash_algorithm(h: Hash) -> hashes.HashAlgorithm:
+    """The `cryptography` hash of a PSA hash this provider signs with (see HASH_OIDS)."""
+    return _HASH_CLASSES[h]()
+
+
+def digest(h: Hash, data: bytes) -> bytes:
+    d = hashes.Hash(hash_algorithm(h))
+    d.update(data)
+    return d.finalize()
+
+
+def pss_salt_length(key_bits: int, h: Hash) -> int:
+    """PSA_ALG_RSA_PSS: a salt as long as the hash, or the longest the key leaves room for."""
+    room = (key_bits - 1 + 7) // 8 - h.digest_size - 2
+    if room < 0:
+        raise ParsecError(ResponseStatus.PSA_ERROR_INVALID_ARGUMENT,
+                          f"a {key_bits}-bit RSA key is too small for PSS with {h.name}")
+    return min(h.digest_size, room)
 
 
 def der_length(n: int) -> bytes:

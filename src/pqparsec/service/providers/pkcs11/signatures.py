@@ -3,11 +3,20 @@
 The hash is always computed here and the token gets the raw mechanism: CKM_RSA_PKCS over a
 DigestInfo we encode, CKM_RSA_PKCS_PSS over the hash, CKM_ECDSA over the hash (which returns
 r||s, the PSA format). Tokens differ in which hash-and-sign mechanisms they have (SoftHSM has no
-CKM_ECDSA_SHA256); the raw ones are everywhere.
+CKM_ECDSA_SHA256); the raw ones are everywhere. The raw PSA schemes map onto them directly:
+RSA_PKCS1V15_SIGN_RAW is CKM_RSA_PKCS over the given bytes, ECDSA_ANY is CKM_ECDSA over them.
+
+Checks and statuses are the software provider's, in its order: usage flag (sign_hash implies
+sign_message, verify_hash verify_message), key type and permitted algorithm (check_sign_request),
+raw schemes with the *Message operations (InvalidArgument), a scheme the token cannot do
+(NotSupported), a context string (InvalidArgument), signing with a public key (InvalidArgument),
+then the input. RSA-PSS uses a salt as long as the hash (shorter if the key has no room) and
+verifies with that same salt length.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -23,7 +32,7 @@ from pqparsec.protocol.operations import (
     PsaVerifyMessageRequest,
     SignatureResult,
 )
-from pqparsec.protocol.psa import Hash, SignAlg, SignKind
+from pqparsec.protocol.psa import Hash, KeyAttributes, SignAlg, SignKind
 from pqparsec.protocol.psa.policy import check_sign_hash_length, check_sign_request, invalid_argument
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
@@ -32,44 +41,71 @@ from pqparsec.service.providers.pkcs11 import formats
 from pqparsec.service.providers.pkcs11.base import Pkcs11Base
 from pqparsec.service.providers.pkcs11.caps import PKCS11_HASHES
 from pqparsec.service.providers.software import keys
-from pqparsec.service.providers.software.base import digest, hash_algorithm
+
+RAW_SIGN_KINDS = frozenset({SignKind.RSA_PKCS1V15_SIGN_RAW, SignKind.ECDSA_ANY})
 
 
 def _bad_signature() -> ParsecError:
-    return ParsecError(ResponseStatus.PSA_ERROR_INVALID_SIGNATURE, "signature is not valid")
+    return ParsecError(ResponseStatus.PSA_ERROR_INVALID_SIGNATURE, "the signature is not valid")
+
+
+def implied_usage(attrs: KeyAttributes) -> KeyAttributes:
+    """PSA: sign_hash also permits sign_message, verify_hash also verify_message."""
+    u = attrs.usage
+    usage = dataclasses.replace(u, sign_message=u.sign_message or u.sign_hash,
+                                verify_message=u.verify_message or u.verify_hash)
+    return dataclasses.replace(attrs, policy=dataclasses.replace(attrs.policy, usage_flags=usage))
 
 
 class SignatureOps(Pkcs11Base):
-    def _mechanism(self, alg: SignAlg, hashed: bytes) -> tuple[Mechanism, Any, bytes]:
-        """(mechanism, parameter, data to give the token) for a signature over `hashed`."""
+    def _checked(self, app: Identity, key_name: str, alg: SignAlg, flag: str, op: str,
+                 context: bytes, message: bool) -> KeyRecord:
+        rec = self.load(app, key_name)
+        attrs = implied_usage(rec.attributes)
+        check_sign_request(attrs, alg, flag, op)
+        if message and alg.kind in RAW_SIGN_KINDS:
+            raise invalid_argument(f"{alg.kind.name} signs a hash: use PsaSignHash/PsaVerifyHash")
+        self.caps.check_sign(alg)
+        if context:
+            raise invalid_argument(f"{alg.kind.name} takes no context string")
+        if flag.startswith("sign") and not attrs.key_type.is_key_pair:
+            raise invalid_argument("a public key cannot sign")
+        return rec
+
+    @staticmethod
+    def _mechanism(rec: KeyRecord, alg: SignAlg, data: bytes) -> tuple[Mechanism, Any, bytes]:
+        """(mechanism, parameter, what the token signs) for `data`: a hash, or the raw input."""
+        if alg.kind == SignKind.RSA_PKCS1V15_SIGN_RAW:
+            return Mechanism.RSA_PKCS, None, data
+        if alg.kind == SignKind.ECDSA_ANY:
+            return Mechanism.ECDSA, None, data
         assert isinstance(alg.hash, Hash)
         if alg.kind == SignKind.RSA_PKCS1V15_SIGN:
-            return Mechanism.RSA_PKCS, None, formats.digest_info(alg.hash, hashed)
+            return Mechanism.RSA_PKCS, None, formats.digest_info(alg.hash, data)
         if alg.kind == SignKind.RSA_PSS:
             mech, mgf = PKCS11_HASHES[alg.hash]
-            return Mechanism.RSA_PKCS_PSS, (mech, mgf, alg.hash.digest_size), hashed
-        return Mechanism.ECDSA, None, hashed
+            salt = formats.pss_salt_length(rec.attributes.key_bits, alg.hash)
+            return Mechanism.RSA_PKCS_PSS, (mech, mgf, salt), data
+        return Mechanism.ECDSA, None, data
 
     def _sign(self, rec: KeyRecord, alg: SignAlg, hashed: bytes) -> bytes:
-        self.caps.check_sign(alg)
-        if rec.attributes.key_type.is_public_key:
-            raise invalid_argument("a public key cannot sign")
         self.need_login("signing")
-        mech, param, data = self._mechanism(alg, hashed)
+        mech, param, data = self._mechanism(rec, alg, hashed)
+        room = (rec.attributes.key_bits + 7) // 8 - 11
+        if mech == Mechanism.RSA_PKCS and len(data) > room:
+            raise invalid_argument(f"{len(data)} bytes are too long for PKCS#1 v1.5 padding with "
+                                   f"a {rec.attributes.key_bits}-bit key (at most {room})")
         with self.session("signing") as s:
             key = self.require(s, rec, ObjectClass.PRIVATE_KEY)
             return bytes(key.sign(data, mechanism=mech, mechanism_param=param))
 
     def _verify(self, rec: KeyRecord, alg: SignAlg, hashed: bytes, signature: bytes) -> None:
-        self.caps.check_sign(alg)
-        assert isinstance(alg.hash, Hash)
-        bits = rec.attributes.key_bits
-        if alg.is_ecc and len(signature) != 2 * keys.scalar_len(bits):
+        if alg.is_ecc and len(signature) != 2 * keys.scalar_len(rec.attributes.key_bits):
             raise _bad_signature()
-        if self.options.software_public_operations:
+        if self.options.software_public_operations and alg.kind not in RAW_SIGN_KINDS:
             self._verify_in_software(rec, alg, hashed, signature)
             return
-        mech, param, data = self._mechanism(alg, hashed)
+        mech, param, data = self._mechanism(rec, alg, hashed)
         with self.session("verifying") as s:
             key = self.require(s, rec, ObjectClass.PUBLIC_KEY)
             if not key.verify(data, signature, mechanism=mech, mechanism_param=param):
@@ -78,12 +114,12 @@ class SignatureOps(Pkcs11Base):
     def _verify_in_software(self, rec: KeyRecord, alg: SignAlg, hashed: bytes,
                             signature: bytes) -> None:
         assert isinstance(alg.hash, Hash)
-        h = hash_algorithm(alg.hash)
+        h = formats.hash_algorithm(alg.hash)
         pub = self.public_key(rec)
         try:
             if isinstance(pub, rsa.RSAPublicKey):
                 pad = padding.PKCS1v15() if alg.kind == SignKind.RSA_PKCS1V15_SIGN else \
-                    padding.PSS(padding.MGF1(h), padding.PSS.AUTO)
+                    padding.PSS(padding.MGF1(h), formats.pss_salt_length(pub.key_size, alg.hash))
                 pub.verify(signature, hashed, pad, Prehashed(h))
             else:
                 n = len(signature) // 2
@@ -94,29 +130,27 @@ class SignatureOps(Pkcs11Base):
             raise _bad_signature() from None
 
     def psa_sign_hash(self, app: Identity, req: PsaSignHashRequest) -> SignatureResult:
-        rec = self.load(app, req.key_name)
-        check_sign_request(rec.attributes, req.alg, "sign_hash", "signing hashes")
+        rec = self._checked(app, req.key_name, req.alg, "sign_hash", "signing hashes",
+                            req.context, message=False)
         check_sign_hash_length(req.alg, req.hash)
         return SignatureResult(self._sign(rec, req.alg, req.hash))
 
     def psa_verify_hash(self, app: Identity, req: PsaVerifyHashRequest) -> EmptyResult:
-        rec = self.load(app, req.key_name)
-        check_sign_request(rec.attributes, req.alg, "verify_hash", "verifying hash signatures")
+        rec = self._checked(app, req.key_name, req.alg, "verify_hash", "verifying hash signatures",
+                            req.context, message=False)
         check_sign_hash_length(req.alg, req.hash)
         self._verify(rec, req.alg, req.hash, req.signature)
         return EmptyResult()
 
     def psa_sign_message(self, app: Identity, req: PsaSignMessageRequest) -> SignatureResult:
-        rec = self.load(app, req.key_name)
-        check_sign_request(rec.attributes, req.alg, "sign_message", "signing messages")
-        self.caps.check_sign(req.alg)
+        rec = self._checked(app, req.key_name, req.alg, "sign_message", "signing messages",
+                            req.context, message=True)
         assert isinstance(req.alg.hash, Hash)
-        return SignatureResult(self._sign(rec, req.alg, digest(req.alg.hash, req.message)))
+        return SignatureResult(self._sign(rec, req.alg, formats.digest(req.alg.hash, req.message)))
 
     def psa_verify_message(self, app: Identity, req: PsaVerifyMessageRequest) -> EmptyResult:
-        rec = self.load(app, req.key_name)
-        check_sign_request(rec.attributes, req.alg, "verify_message", "verifying messages")
-        self.caps.check_sign(req.alg)
+        rec = self._checked(app, req.key_name, req.alg, "verify_message", "verifying messages",
+                            req.context, message=True)
         assert isinstance(req.alg.hash, Hash)
-        self._verify(rec, req.alg, digest(req.alg.hash, req.message), req.signature)
+        self._verify(rec, req.alg, formats.digest(req.alg.hash, req.message), req.signature)
         return EmptyResult()

@@ -1,13 +1,19 @@
 """Symmetric operations where the token has the mechanisms: AES-GCM (PsaAeadEncrypt/Decrypt) and
-HMAC (PsaMacCompute/Verify). Without them the provider does not list these opcodes."""
+HMAC and AES-CMAC (PsaMacCompute/Verify). Without them the provider does not list the opcodes.
+
+Checks and statuses are the software provider's, in its order: usage flag and permitted algorithm
+(NotPermitted), the key type the algorithm needs (InvalidArgument), an empty input or nonce
+(InvalidArgument), an algorithm the token cannot do (NotSupported), a tag or MAC length the
+algorithm does not define (InvalidArgument); a tag that does not verify is InvalidSignature.
+"""
 
 from __future__ import annotations
 
+import ctypes
 import hmac
 
 from pkcs11 import Mechanism, ObjectClass
 from pkcs11 import exceptions as p11e
-from pkcs11.mechanisms import GCMParams
 
 from pqparsec.protocol.operations import (
     CiphertextResult,
@@ -19,85 +25,122 @@ from pqparsec.protocol.operations import (
     PsaMacComputeResult,
     PsaMacVerifyRequest,
 )
-from pqparsec.protocol.psa import AeadAlg, KeyAttributes, KeyKind, MacAlg
-from pqparsec.protocol.psa.policy import check_alg, check_usage, invalid_argument
+from pqparsec.protocol.psa import AeadAlg, AeadKind, KeyAttributes, KeyKind, MacAlg, MacKind
+from pqparsec.protocol.psa.policy import (
+    DEPRECATED_HASHES,
+    check_alg,
+    check_usage,
+    invalid_argument,
+)
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
 from pqparsec.service.key_store import KeyRecord
 from pqparsec.service.providers.pkcs11.base import Pkcs11Base
 from pqparsec.service.providers.pkcs11.caps import HMAC_MECHANISMS
 
-# Nonce lengths accepted for GCM: those `cryptography` (the software provider) accepts too, so a
-# message can move between providers.
-GCM_NONCE_LENGTHS = range(8, 129)
 MIN_MAC_LENGTH = 4
+AES_BLOCK = 16
 
 
-def _check_aead(attrs: KeyAttributes, alg: AeadAlg, flag: str, op: str) -> None:
+class _CkGcmParams(ctypes.Structure):
+    """CK_GCM_PARAMS (PKCS#11 2.40). python-pkcs11's GCMParams stops at 12-byte nonces; GCM takes
+    any length, so we hand the module the structure ourselves."""
+
+    _fields_ = [("pIv", ctypes.c_void_p), ("ulIvLen", ctypes.c_ulong),
+                ("ulIvBits", ctypes.c_ulong), ("pAAD", ctypes.c_void_p),
+                ("ulAADLen", ctypes.c_ulong), ("ulTagBits", ctypes.c_ulong)]
+
+
+class GcmParams:
+    """Raw CK_GCM_PARAMS bytes, with the buffers they point to kept alive as long as this is."""
+
+    def __init__(self, nonce: bytes, aad: bytes, tag_bits: int) -> None:
+        self._iv = ctypes.create_string_buffer(nonce, len(nonce))
+        self._aad = ctypes.create_string_buffer(aad, len(aad)) if aad else None
+        params = _CkGcmParams(ctypes.addressof(self._iv), len(nonce), 8 * len(nonce),
+                              ctypes.addressof(self._aad) if self._aad is not None else None,
+                              len(aad), tag_bits)
+        self.raw = bytes(params)
+
+
+def _check_aead(attrs: KeyAttributes, alg: AeadAlg, flag: str, op: str, data: bytes,
+                nonce: bytes) -> None:
     check_usage(attrs, flag, op)
-    if attrs.key_type.kind != KeyKind.AES:
-        raise invalid_argument(f"{alg.kind.name} cannot be used with a "
-                               f"{attrs.key_type.describe()} key")
     check_alg(attrs, alg, op)
+    want = KeyKind.CHACHA20 if alg.kind == AeadKind.CHACHA20_POLY1305 else KeyKind.AES
+    if attrs.key_type.kind != want:
+        raise invalid_argument(f"{alg.kind.name} needs a {want.name} key, not "
+                               f"{attrs.key_type.describe()}")
+    if not data or not nonce:
+        raise invalid_argument(f"{op}: the input and the nonce must not be empty")
 
 
 def _check_mac(attrs: KeyAttributes, alg: MacAlg, flag: str, op: str) -> None:
     check_usage(attrs, flag, op)
-    if attrs.key_type.kind != KeyKind.HMAC:
-        raise invalid_argument(f"HMAC cannot be used with a {attrs.key_type.describe()} key")
     check_alg(attrs, alg, op)
+    want = KeyKind.HMAC if alg.kind == MacKind.HMAC else KeyKind.AES
+    if attrs.key_type.kind != want:
+        raise invalid_argument(f"{alg.kind.name} needs a {want.name} key, not "
+                               f"{attrs.key_type.describe()}")
 
 
 class SymmetricOps(Pkcs11Base):
-    def _gcm(self, alg: AeadAlg, nonce: bytes, aad: bytes) -> GCMParams:
-        self.caps.check_aead(alg)
-        if len(nonce) not in GCM_NONCE_LENGTHS:
-            raise invalid_argument(f"a GCM nonce of {len(nonce)} bytes is not supported (8-128)")
-        return GCMParams(nonce, aad or None, alg.effective_tag_length * 8)
+    # -- AEAD ----------------------------------------------------------------------------------
 
     def psa_aead_encrypt(self, app: Identity, req: PsaAeadEncryptRequest) -> CiphertextResult:
         rec = self.load(app, req.key_name)
-        _check_aead(rec.attributes, req.alg, "encrypt", "encrypting")
-        params = self._gcm(req.alg, req.nonce, req.additional_data)
+        _check_aead(rec.attributes, req.alg, "encrypt", "AEAD encryption", req.plaintext, req.nonce)
+        self.caps.check_aead(req.alg)
+        params = GcmParams(req.nonce, req.additional_data, 8 * req.alg.effective_tag_length)
         self.need_login("AEAD encryption")
         with self.session("AEAD encryption") as s:
             key = self.require(s, rec, ObjectClass.SECRET_KEY)
             return CiphertextResult(bytes(key.encrypt(req.plaintext, mechanism=Mechanism.AES_GCM,
-                                                      mechanism_param=params)))
+                                                      mechanism_param=params.raw)))
 
     def psa_aead_decrypt(self, app: Identity, req: PsaAeadDecryptRequest) -> PlaintextResult:
         rec = self.load(app, req.key_name)
-        _check_aead(rec.attributes, req.alg, "decrypt", "decrypting")
-        params = self._gcm(req.alg, req.nonce, req.additional_data)
+        _check_aead(rec.attributes, req.alg, "decrypt", "AEAD decryption", req.ciphertext,
+                    req.nonce)
+        self.caps.check_aead(req.alg)
         if len(req.ciphertext) < req.alg.effective_tag_length:
             raise invalid_argument("the ciphertext is shorter than the tag")
+        params = GcmParams(req.nonce, req.additional_data, 8 * req.alg.effective_tag_length)
         self.need_login("AEAD decryption")
         with self.session("AEAD decryption") as s:
             key = self.require(s, rec, ObjectClass.SECRET_KEY)
             try:
                 return PlaintextResult(bytes(key.decrypt(req.ciphertext, mechanism=Mechanism.AES_GCM,
-                                                         mechanism_param=params)))
+                                                         mechanism_param=params.raw)))
             except (p11e.EncryptedDataInvalid, p11e.GeneralError, p11e.FunctionFailed,
                     p11e.SignatureInvalid):
-                # A wrong tag: SoftHSM says only CKR_GENERAL_ERROR.
+                # A tag that does not verify (SoftHSM says only CKR_GENERAL_ERROR).
                 raise ParsecError(ResponseStatus.PSA_ERROR_INVALID_SIGNATURE,
                                   "AEAD decryption failed: the tag does not match") from None
 
+    # -- MAC -----------------------------------------------------------------------------------
+
     def _mac(self, rec: KeyRecord, alg: MacAlg, data: bytes) -> bytes:
         self.caps.check_mac(alg)
-        assert alg.hash is not None
-        full = alg.hash.digest_size
+        if alg.kind == MacKind.HMAC:
+            assert alg.hash is not None
+            if alg.hash in DEPRECATED_HASHES and not self.limits.allow_deprecated:
+                raise ParsecError(ResponseStatus.DEPRECATED_PRIMITIVE,
+                                  f"HMAC with {alg.hash.name} is deprecated (set "
+                                  "core_settings.allow_deprecated = true to allow it)")
+            full, mech = alg.hash.digest_size, HMAC_MECHANISMS[alg.hash]
+        else:
+            full, mech = AES_BLOCK, Mechanism.AES_CMAC
         length = full if alg.length is None else alg.length
         if not MIN_MAC_LENGTH <= length <= full:
-            raise invalid_argument(f"HMAC-{alg.hash.name} cannot be truncated to {length} bytes")
-        lo, hi = self.caps.hmac[alg.hash]
-        if not lo <= rec.attributes.key_bits // 8 <= hi:
-            raise ParsecError(ResponseStatus.PSA_ERROR_NOT_SUPPORTED,
-                              f"this token needs HMAC-{alg.hash.name} keys of {lo} to {hi} bytes")
+            raise invalid_argument(f"a {alg.kind.name} MAC can be truncated to {MIN_MAC_LENGTH}-"
+                                   f"{full} bytes, not {length}")
+        if alg.hash is not None:
+            self.caps.check_hmac_key(alg.hash, rec.attributes.key_bits)
         self.need_login("computing a MAC")
         with self.session("computing a MAC") as s:
             key = self.require(s, rec, ObjectClass.SECRET_KEY)
-            return bytes(key.sign(data, mechanism=HMAC_MECHANISMS[alg.hash]))[:length]
+            return bytes(key.sign(data, mechanism=mech))[:length]
 
     def psa_mac_compute(self, app: Identity, req: PsaMacComputeRequest) -> PsaMacComputeResult:
         rec = self.load(app, req.key_name)
@@ -108,5 +151,5 @@ class SymmetricOps(Pkcs11Base):
         rec = self.load(app, req.key_name)
         _check_mac(rec.attributes, req.alg, "verify_message", "verifying MACs")
         if not hmac.compare_digest(self._mac(rec, req.alg, req.input), req.mac):
-            raise ParsecError(ResponseStatus.PSA_ERROR_INVALID_SIGNATURE, "MAC does not match")
+            raise ParsecError(ResponseStatus.PSA_ERROR_INVALID_SIGNATURE, "the MAC does not match")
         return EmptyResult()

@@ -162,6 +162,7 @@ class Library:
         if get_list is None:
             raise ConfigError(f"{path} is not a PKCS#11 module (no C_GetFunctionList)")
         fl_ptr = ctypes.POINTER(_FunctionList)()
+        get_list.restype, get_list.argtypes = _CK_RV, [ctypes.c_void_p]
         rv = get_list(ctypes.byref(fl_ptr))
         if rv != CKR_OK or not fl_ptr:
             raise ConfigError(f"{path}: C_GetFunctionList failed (CK_RV 0x{rv:X})")
@@ -174,13 +175,14 @@ class Library:
         # around every use of a session.
         self.serialised = False
         self._serial_lock = threading.RLock()
-        self._initialised_by_us = False
+        self._initialised_by_us = False  # our initialize() ran (else python-pkcs11's did)
+        self._owns_init = False  # ... and the module was not initialised before: we finalise it
         self.lib = self._load()
 
     def _load(self) -> Any:
         owner = self
 
-        class _Lib(_pkcs11.lib):  # type: ignore[misc]
+        class _Lib(_pkcs11.lib):
             def initialize(self) -> None:  # replaces C_Initialize(NULL): see the module docstring
                 owner._initialise_with_locking()
 
@@ -203,9 +205,16 @@ class Library:
             rv = self._initialize(None)
             self.serialised = True
             log.warning("%s cannot use OS locking; PKCS#11 calls are serialised", self.path)
-        if rv not in (CKR_OK, CKR_CRYPTOKI_ALREADY_INITIALIZED):
+        if rv == CKR_CRYPTOKI_ALREADY_INITIALIZED:
+            # Someone else in this process initialised it, with locking or not: be careful, and
+            # leave finalising to them.
+            self.serialised = True
+            log.warning("%s was already initialised in this process; PKCS#11 calls are "
+                        "serialised", self.path)
+        elif rv != CKR_OK:
             raise ConfigError(f"{self.path}: C_Initialize failed (CK_RV 0x{rv:X})")
         self._initialised_by_us = True
+        self._owns_init = rv == CKR_OK
 
     @classmethod
     def acquire(cls, path: str) -> Library:
@@ -223,9 +232,9 @@ class Library:
             if self.refs > 0:
                 return
             del self._registry[self.path]
-            if self._initialised_by_us:
+            if self._owns_init:
                 self._finalize(None)
-            else:
+            elif not self._initialised_by_us:
                 with contextlib.suppress(p11e.PKCS11Error):
                     self.lib.finalize()
 
@@ -306,7 +315,9 @@ class Token:
         self._pool_size = pool_size
         self._idle: list[Any] = []
         self._open = 0
-        self._cond = threading.Condition()
+        self._cond = threading.Condition()  # the pool; never held while calling the module
+        self._login_lock = threading.Lock()
+        self._closed = False
         self._pin: bytes | None = None
         self._anchor: Any = None  # keeps the login alive; never used for operations
 
@@ -353,7 +364,7 @@ class Token:
     def login(self, pin: bytes) -> None:
         """Log the process in. A wrong PIN is a start-up error naming the token; it is never
         retried (a real token locks after a few wrong PINs)."""
-        with self._cond:
+        with self._login_lock:
             if self._pin == pin:
                 return
             with self.library.guard():
@@ -414,12 +425,15 @@ class Token:
             raise
 
     def _checkin(self, s: Any, broken: bool) -> None:
-        if broken:
-            log.warning("%s: dropping a session after a session-level error", self.description)
+        drop = broken or self._closed  # a session that outlived its token is closed too
+        if drop:
+            if broken:
+                log.warning("%s: dropping a session after a session-level error",
+                            self.description)
             with contextlib.suppress(Exception), self.library.guard():
                 s.close()
         with self._cond:
-            if broken:
+            if drop:
                 self._open -= 1
             else:
                 self._idle.append(s)
@@ -427,8 +441,10 @@ class Token:
 
     def _close_all(self) -> None:
         with self._cond:
+            self._closed = True
             idle, self._idle = self._idle, []
             self._open -= len(idle)
+        with self._login_lock:
             anchor, self._anchor = self._anchor, None
             pin, self._pin = self._pin, None
         with self.library.guard():

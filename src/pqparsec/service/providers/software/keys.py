@@ -97,7 +97,7 @@ WEIERSTRASS: dict[tuple[EccFamily, int], type[ec.EllipticCurve]] = {
 }
 MONTGOMERY_BITS = {255: 32, 448: 56}
 RSA_MIN_BITS, RSA_MAX_BITS = 1024, 4096
-RSA_BITS = frozenset(range(RSA_MIN_BITS, RSA_MAX_BITS + 1, 8))
+RSA_BITS = range(RSA_MIN_BITS, RSA_MAX_BITS + 1)
 # PSA_MAX_KEY_BITS: the largest key size the PSA API can express.
 MAX_KEY_BITS = 0xFFF8
 UNSTRUCTURED_BITS = range(8, MAX_KEY_BITS + 1, 8)

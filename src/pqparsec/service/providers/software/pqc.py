@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -82,6 +83,7 @@ from pqparsec.protocol.psa.policy import (
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
 from pqparsec.service.key_store import KeyRecord
+from pqparsec.service.providers.software.base import with_implied_usage
 from pqparsec.service.providers.software.signatures import SignatureOps
 
 
@@ -193,9 +195,11 @@ def handles_key_type(kt: KeyType) -> bool:
     return kt.is_extension
 
 
-def handles_request(kt: KeyType, alg: Algorithm, context: bytes = b"") -> bool:
-    """Whether a signature request goes to this module rather than the classic code."""
-    return kt.is_extension or (isinstance(alg, SignAlg) and alg.is_extension) or bool(context)
+def handles_request(alg: SignAlg, context: bytes = b"") -> bool:
+    """Whether a signature request goes to this module rather than the classic code. A classic
+    algorithm with an extension key is refused by the classic code's compatibility check
+    (policy.sign_alg_compatible), so the key need not be looked up to decide."""
+    return alg.is_extension or bool(context)
 
 
 def valid_bits(kt: KeyType) -> tuple[int, ...]:
@@ -291,7 +295,7 @@ def generate(attrs: KeyAttributes) -> bytearray:
         _, sk = _slh_module(kt.slh_dsa_family, bits).keygen()
         return bytearray(sk)
     if kt.kind == KeyKind.XWING_KEY_PAIR:
-        return bytearray(x25519.X25519PrivateKey.generate().private_bytes_raw())  # 32 random bytes
+        return bytearray(os.urandom(XWING_SEED))  # X-Wing GenerateKeyPair: a random 32-byte seed
     edk = ed25519.Ed25519PrivateKey.generate() if bits == 255 else ed448.Ed448PrivateKey.generate()
     return bytearray(edk.private_bytes_raw())
 
@@ -673,28 +677,33 @@ class PqcOps(SignatureOps):
 
     def _pqc_sign_checks(self, rec: KeyRecord, alg: SignAlg, context: bytes, flag: str, op: str,
                      prehashed: bool) -> None:
+        # Parsec's order, as the classic signature code: usage flag, the policy's algorithm, then
+        # key type vs algorithm and the rest.
+        attrs = with_implied_usage(rec.attributes)
+        check_usage(attrs, flag, op)
+        check_alg(attrs, alg, op, verify=flag.startswith("verify"))
+        check_sign_request(attrs, alg, flag, op)
         if len(context) > MAX_CONTEXT:
             raise invalid_argument(f"a context string has at most {MAX_CONTEXT} bytes")
         if context and alg.kind not in CONTEXT_SIGN_KINDS:
             raise invalid_argument(f"{alg.kind.name} takes no context string")
-        check_sign_request(rec.attributes, alg, flag, op)
         if prehashed and alg.is_extension and alg.kind not in PREHASH_PQC_SIGN_KINDS:
             raise invalid_argument(f"{alg.kind.name} signs messages, not hashes: use "
                                    "PsaSignMessage / PsaVerifyMessage or a Hash- variant")
 
     def psa_sign_hash(self, app: Identity, req: PsaSignHashRequest) -> SignatureResult:
-        rec = self.load(app, req.key_name)
-        if not handles_request(rec.attributes.key_type, req.alg, req.context):
+        if not handles_request(req.alg, req.context):
             return super().psa_sign_hash(app, req)
+        rec = self.load(app, req.key_name)
         self._pqc_sign_checks(rec, req.alg, req.context, "sign_hash", "signing hashes", True)
         check_sign_hash_length(req.alg, req.hash)
         with self.material(rec) as m:
             return SignatureResult(sign(rec.attributes, m, req.alg, req.hash, True, req.context))
 
     def psa_verify_hash(self, app: Identity, req: PsaVerifyHashRequest) -> EmptyResult:
-        rec = self.load(app, req.key_name)
-        if not handles_request(rec.attributes.key_type, req.alg, req.context):
+        if not handles_request(req.alg, req.context):
             return super().psa_verify_hash(app, req)
+        rec = self.load(app, req.key_name)
         self._pqc_sign_checks(rec, req.alg, req.context, "verify_hash", "verifying hash signatures",
                           True)
         check_sign_hash_length(req.alg, req.hash)
@@ -703,18 +712,18 @@ class PqcOps(SignatureOps):
         return EmptyResult()
 
     def psa_sign_message(self, app: Identity, req: PsaSignMessageRequest) -> SignatureResult:
-        rec = self.load(app, req.key_name)
-        if not handles_request(rec.attributes.key_type, req.alg, req.context):
+        if not handles_request(req.alg, req.context):
             return super().psa_sign_message(app, req)
+        rec = self.load(app, req.key_name)
         self._pqc_sign_checks(rec, req.alg, req.context, "sign_message", "signing messages", False)
         with self.material(rec) as m:
             return SignatureResult(sign(rec.attributes, m, req.alg, req.message, False,
                                         req.context))
 
     def psa_verify_message(self, app: Identity, req: PsaVerifyMessageRequest) -> EmptyResult:
-        rec = self.load(app, req.key_name)
-        if not handles_request(rec.attributes.key_type, req.alg, req.context):
+        if not handles_request(req.alg, req.context):
             return super().psa_verify_message(app, req)
+        rec = self.load(app, req.key_name)
         self._pqc_sign_checks(rec, req.alg, req.context, "verify_message", "verifying messages", False)
         with self.material(rec) as m:
             verify(rec.attributes, m, req.alg, req.message, req.signature, False, req.context)

@@ -45,8 +45,10 @@ from pqparsec.protocol.operations import (
 )
 from pqparsec.protocol.psa import Hash, KeyAttributes, SignAlg, SignKind
 from pqparsec.protocol.psa.policy import (
+    check_alg,
     check_sign_hash_length,
     check_sign_request,
+    check_usage,
     invalid_argument,
     not_supported,
 )
@@ -106,6 +108,10 @@ class SignatureOps(SoftwareBase):
                  context: bytes, message: bool) -> KeyRecord:
         rec = self.load(app, key_name)
         attrs: KeyAttributes = with_implied_usage(rec.attributes)
+        # Parsec's order (parsec-interface `validate`): usage flag, the policy's algorithm, then
+        # key type vs algorithm; check_sign_request does the rest after the first two.
+        check_usage(attrs, flag, op)
+        check_alg(attrs, alg, op, verify=flag.startswith("verify"))
         check_sign_request(attrs, alg, flag, op)
         if message and alg.kind in RAW_SIGN_KINDS:
             raise invalid_argument(f"{alg.kind.name} signs a hash: use PsaSignHash/PsaVerifyHash")

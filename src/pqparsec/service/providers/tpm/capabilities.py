@@ -11,16 +11,17 @@ from pqparsec.protocol.psa import (
     EncryptKind,
     Hash,
     KeyAttributes,
-    KeyKind,
     KeyType,
     NoAlgorithm,
     SignAlg,
     SignKind,
 )
-from pqparsec.protocol.psa.policy import not_supported
+from pqparsec.protocol.psa.policy import deprecated_reason, not_supported
 
-# Key sizes by key type. Public keys are used in software, key pairs live in the TPM.
-RSA_BITS = (2048, 3072)
+# Key sizes by key type. Key pairs live in the TPM (what TPMs commonly implement); public keys
+# are used in software, so they may be larger.
+RSA_PAIR_BITS = (1024, 2048, 3072)
+RSA_PUBLIC_BITS = (1024, 2048, 3072, 4096)
 ECC_BITS: dict[EccFamily, tuple[int, ...]] = {EccFamily.SECP_R1: (256, 384)}
 
 # Hashes the TPM signs with (SHA-1 only where allow_deprecated lets it through).
@@ -31,19 +32,25 @@ OAEP_HASHES = (Hash.SHA_1, Hash.SHA_256, Hash.SHA_384, Hash.SHA_512)
 
 
 def key_type_supported(kt: KeyType, bits: int) -> bool:
+    """Keys of this type and size (key_bits 0: of some size) are handled here."""
+    sizes = key_sizes(kt)
+    return bool(sizes) and (bits == 0 or bits in sizes)
+
+
+def key_sizes(kt: KeyType) -> tuple[int, ...]:
     if kt.is_rsa:
-        return bits in RSA_BITS
-    if kt.is_ecc:
-        return kt.ecc_family in ECC_BITS and bits in ECC_BITS[kt.ecc_family]
-    return False
+        return RSA_PAIR_BITS if kt.is_key_pair else RSA_PUBLIC_BITS
+    if kt.is_ecc and kt.ecc_family in ECC_BITS:
+        return ECC_BITS[kt.ecc_family]
+    return ()
 
 
 def check_key_type(kt: KeyType, bits: int) -> None:
     """NotSupported unless the provider handles keys of this type and size."""
-    if not (kt.is_rsa or kt.is_ecc) or (kt.is_ecc and kt.ecc_family not in ECC_BITS):
+    sizes = key_sizes(kt)
+    if not sizes:
         raise not_supported(f"key type {kt.describe()} is not supported by the TPM provider")
-    if not key_type_supported(kt, bits):
-        sizes = RSA_BITS if kt.is_rsa else ECC_BITS[kt.ecc_family]  # type: ignore[index]
+    if bits not in sizes:
         raise not_supported(f"{kt.describe()} keys of {bits} bits are not supported by the TPM "
                             f"provider ({', '.join(map(str, sizes))})")
 
@@ -76,33 +83,32 @@ def check_encrypt_alg(kt: KeyType, alg: EncryptAlg) -> None:
                             f"{kt.describe()} keys")
 
 
+_OPERATION_FLAGS = ("encrypt", "decrypt", "sign_message", "verify_message", "sign_hash",
+                    "verify_hash")
+
+
 def _use_supported(attrs: KeyAttributes) -> bool:
     alg = attrs.algorithm
-    u = attrs.usage
-    if isinstance(alg, NoAlgorithm):
-        return False
-    if not (u.decrypt or u.encrypt or u.sign_hash or u.sign_message or u.verify_hash
-            or u.verify_message):
+    if not any(getattr(attrs.usage, flag) for flag in _OPERATION_FLAGS):
         return False
     if isinstance(alg, SignAlg):
         return sign_supported(attrs.key_type, alg)
     if isinstance(alg, EncryptAlg):
         return encrypt_supported(attrs.key_type, alg)
-    return False
+    return False  # no algorithm, or one this provider has no operation for
 
 
-def can_do(check: CheckType, attrs: KeyAttributes) -> bool:
-    """CanDoCrypto, with Parsec's rules: the key type and size first, then the operation."""
+def can_do(check: CheckType, attrs: KeyAttributes, allow_deprecated: bool) -> bool:
+    """CanDoCrypto, with the software provider's semantics (Parsec's): the key type and size
+    (key_bits 0 = any size), then per check type: Use, the policy's algorithm with a usage flag
+    that permits an operation; Generate, a key pair and no deprecated primitive unless allowed,
+    plus Use if the policy names an algorithm; Import, plus Use if it names one; Derive, never."""
     kt = attrs.key_type
     if check == CheckType.DERIVE or not key_type_supported(kt, attrs.key_bits):
         return False
-    if check == CheckType.GENERATE and not kt.is_key_pair:
+    if check == CheckType.USE:
+        return _use_supported(attrs)
+    if check == CheckType.GENERATE and (not kt.is_key_pair or (
+            deprecated_reason(attrs) is not None and not allow_deprecated)):
         return False
-    if check in (CheckType.GENERATE, CheckType.IMPORT) and isinstance(attrs.algorithm,
-                                                                      NoAlgorithm):
-        return True
-    return _use_supported(attrs)
-
-
-KEY_KINDS = (KeyKind.RSA_KEY_PAIR, KeyKind.RSA_PUBLIC_KEY, KeyKind.ECC_KEY_PAIR,
-             KeyKind.ECC_PUBLIC_KEY)
+    return isinstance(attrs.algorithm, NoAlgorithm) or _use_supported(attrs)

@@ -44,7 +44,6 @@ T = TypeVar("T")
 _LAYER_MASK = int(TSS2_RC.RC_LAYER_MASK)
 _TCTI_LAYER = int(TSS2_RC.TCTI_RC_LAYER)
 _ESAPI_BAD_SEQUENCE = int(TSS2_RC.ESYS_RC_BAD_SEQUENCE)
-_STALE_HANDLE = {int(TPM2_RC.REFERENCE_H0), int(TPM2_RC.HANDLE)}
 
 
 class TpmUnavailable(Exception):
@@ -78,6 +77,8 @@ class TpmDevice:
         self.primary_name = b""
         self.primary_public: Any = None
         self._refs = 0
+        self._down = False
+        self._up_once = False
 
     # -- the worker -----------------------------------------------------------------------------
 
@@ -101,7 +102,8 @@ class TpmDevice:
                 log.warning("TPM at %s: connection lost (%s); reconnecting", self.tcti, exc)
                 self._disconnect()
                 self._connect()
-            elif tpm_error(exc) in _STALE_HANDLE and exc.handle == 1:
+            elif tpm_error(exc) == int(TPM2_RC.REFERENCE_H0) or (
+                    tpm_error(exc) == int(TPM2_RC.HANDLE) and exc.handle == 1):
                 log.warning("TPM at %s: the storage key is gone (%s; was the TPM reset?); "
                             "re-creating it", self.tcti, exc)
                 self._forget_primary()
@@ -121,7 +123,15 @@ class TpmDevice:
             self._ctx = ESAPI(self.tcti)
         except TSS2_Exception as exc:
             self._ctx = None
+            if self._up_once and not self._down:  # once per outage, not once per request
+                self._down = True
+                log.error("TPM at %s is unreachable (%s); TPM operations fail until it is back",
+                          self.tcti, exc)
             raise TpmUnavailable(f"cannot reach the TPM at TCTI {self.tcti!r}: {exc}") from None
+        if self._down:
+            self._down = False
+            log.warning("TPM at %s is reachable again", self.tcti)
+        self._up_once = True
         try:
             self._startup_if_needed()
             self._make_primary()
@@ -144,8 +154,15 @@ class TpmDevice:
     def _make_primary(self) -> None:
         ctx = self._ctx
         ctx.tr_set_auth(ESYS_TR.OWNER, self.settings.owner_auth)
-        handle, public, *_ = ctx.create_primary(None, objects.storage_key_template(),
-                                                ESYS_TR.OWNER)
+        try:
+            handle, public, *_ = ctx.create_primary(None, objects.storage_key_template(),
+                                                    ESYS_TR.OWNER)
+        except TSS2_Exception as exc:
+            if tpm_error(exc) != int(TPM2_RC.OBJECT_MEMORY) or self.settings.resource_managed \
+                    or not self._flush_strays():
+                raise
+            handle, public, *_ = ctx.create_primary(None, objects.storage_key_template(),
+                                                    ESYS_TR.OWNER)
         self._primary = handle
         self.primary_public = public
         self.primary_name = bytes(ctx.tr_get_name(handle).marshal())
@@ -209,6 +226,38 @@ class TpmDevice:
     def primary(self) -> Any:
         return self._primary
 
+    def responsive(self) -> bool:
+        """Whether the TPM still executes commands (it does not in failure mode)."""
+        try:
+            self._ctx.get_random(1)
+        except TSS2_Exception:
+            return False
+        return True
+
+    @contextmanager
+    def transient(self, handle: Any) -> Iterator[Any]:
+        """Flush `handle` (an object or session) when done, whatever happens."""
+        try:
+            yield handle
+        finally:
+            try:
+                self._ctx.flush_context(handle)
+            except TSS2_Exception as exc:  # the TPM lost it (reset) or the connection is gone
+                log.debug("TPM at %s: flush failed: %s", self.tcti, exc)
+                try:
+                    self._ctx.tr_close(handle)
+                except TSS2_Exception:
+                    pass
+
+    @contextmanager
+    def endorsement_key(self) -> Iterator[tuple[Any, Any]]:
+        """The default RSA endorsement key (re-created from its template) and its public part."""
+        self._ctx.tr_set_auth(ESYS_TR.ENDORSEMENT, self.settings.endorsement_auth)
+        handle, public, *_ = self._ctx.create_primary(None, objects.endorsement_key_template(),
+                                                      ESYS_TR.ENDORSEMENT)
+        with self.transient(handle):
+            yield handle, public
+
     @contextmanager
     def loaded(self, key: TpmKeyBlob) -> Iterator[Any]:
         """The key loaded under the storage key with its authorisation set; always flushed."""
@@ -219,14 +268,9 @@ class TpmDevice:
         private = objects.unmarshal_private(key.private)
         public = objects.unmarshal_public(key.public)
         handle = self._ctx.load(self._primary, private, public)
-        try:
+        with self.transient(handle):
             self._ctx.tr_set_auth(handle, key.auth)
             yield handle
-        finally:
-            try:
-                self._ctx.flush_context(handle)
-            except TSS2_Exception as exc:  # the connection is gone, and the handle with it
-                log.debug("TPM at %s: flush failed: %s", self.tcti, exc)
 
 
 # -- sharing across reloads -----------------------------------------------------------------------
@@ -237,7 +281,7 @@ _devices_lock = threading.Lock()
 
 def acquire(settings: TpmSettings) -> TpmDevice:
     """The device for these settings, connected; shared with earlier holders."""
-    key = TpmSettings(settings.tcti, settings.owner_auth)
+    key = TpmSettings(settings.tcti, settings.owner_auth, settings.endorsement_auth)
     with _devices_lock:
         dev = _devices.get(key)
         if dev is None:

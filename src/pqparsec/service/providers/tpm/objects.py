@@ -82,6 +82,42 @@ def storage_key_template() -> Any:
     return TPM2B_PUBLIC(publicArea=p)
 
 
+# The TCG EK Credential Profile's PolicySecret(TPM_RH_ENDORSEMENT) digest (SHA-256).
+_EK_POLICY = bytes.fromhex("837197674484b3f81a90cc8d46a5d724fd52d76e06520b64f2a1da1b331469aa")
+
+
+def endorsement_key_template() -> Any:
+    """The TCG EK Credential Profile's default RSA 2048 endorsement key template (template L-1),
+    the attesting key of ActivateCredential, as in Parsec. Its use needs PolicySecret with the
+    endorsement hierarchy."""
+    p = TPMT_PUBLIC()
+    p.type = TPM2_ALG.RSA
+    p.nameAlg = TPM2_ALG.SHA256
+    p.objectAttributes = (TPMA_OBJECT.FIXEDTPM | TPMA_OBJECT.FIXEDPARENT
+                          | TPMA_OBJECT.SENSITIVEDATAORIGIN | TPMA_OBJECT.ADMINWITHPOLICY
+                          | TPMA_OBJECT.RESTRICTED | TPMA_OBJECT.DECRYPT)
+    p.authPolicy = TPM2B_DIGEST(_EK_POLICY)
+    d = p.parameters.rsaDetail
+    d.symmetric.algorithm = TPM2_ALG.AES
+    d.symmetric.keyBits.aes = 128
+    d.symmetric.mode.aes = TPM2_ALG.CFB
+    d.scheme.scheme = TPM2_ALG.NULL
+    d.keyBits = 2048
+    d.exponent = 0
+    p.unique.rsa = TPM2B_PUBLIC_KEY_RSA(b"\0" * 256)
+    return TPM2B_PUBLIC(publicArea=p)
+
+
+def object_name(public: Any) -> bytes:
+    """The TPM name of an object: its name algorithm and the hash of its public area."""
+    return bytes(public.get_name())
+
+
+def public_area(public: Any) -> bytes:
+    """The marshalled TPMT_PUBLIC (what the name is the hash of)."""
+    return bytes(public.publicArea.marshal())
+
+
 # -- application keys -------------------------------------------------------------------------
 
 def _attributes(attrs: KeyAttributes, generated: bool) -> Any:

@@ -12,13 +12,16 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
-from tpm2_pytss.constants import TPM2_ALG, TPM2_RC, TPM2_RH, TPM2_ST
+from tpm2_pytss.constants import ESYS_TR, TPM2_ALG, TPM2_RC, TPM2_RH, TPM2_SE, TPM2_ST
 from tpm2_pytss.types import (
     TPM2B_DATA,
     TPM2B_DIGEST,
+    TPM2B_ENCRYPTED_SECRET,
+    TPM2B_ID_OBJECT,
     TPM2B_PUBLIC_KEY_RSA,
     TPMS_SCHEME_HASH,
     TPMT_RSA_DECRYPT,
+    TPMT_SYM_DEF,
     TPMT_SYM_DEF_OBJECT,
     TPMT_TK_HASHCHECK,
     TPMU_ASYM_SCHEME,
@@ -27,12 +30,20 @@ from tpm2_pytss.utils import wrap
 
 from pqparsec.protocol.ids import ProviderId
 from pqparsec.protocol.operations import (
+    ActivateCredentialOutput,
+    ActivateCredentialPrepared,
+    AttestationOutput,
+    AttestKeyRequest,
+    AttestKeyResult,
     CanDoCryptoRequest,
     CiphertextResult,
     EmptyResult,
     KeyDataResult,
     KeyNameRequest,
     PlaintextResult,
+    PrepareKeyAttestationOutput,
+    PrepareKeyAttestationRequest,
+    PrepareKeyAttestationResult,
     PsaAsymmetricDecryptRequest,
     PsaAsymmetricEncryptRequest,
     PsaGenerateKeyRequest,
@@ -60,6 +71,7 @@ from pqparsec.service.identity import Identity
 from pqparsec.service.key_store import KeyRecord, KeyStore
 from pqparsec.service.providers.base import KeyProvider, ServiceLimits
 from pqparsec.service.providers.software import keys
+from pqparsec.service.providers.software.base import with_implied_usage
 from pqparsec.service.providers.tpm import blob as blobs
 from pqparsec.service.providers.tpm import capabilities as caps
 from pqparsec.service.providers.tpm import device as tpm_device
@@ -73,6 +85,8 @@ _HASHES: dict[Hash, type[hashes.HashAlgorithm]] = {
     Hash.SHA_1: hashes.SHA1, Hash.SHA_256: hashes.SHA256, Hash.SHA_384: hashes.SHA384,
     Hash.SHA_512: hashes.SHA512,
 }
+_BAD_CREDENTIAL = {int(TPM2_RC.VALUE), int(TPM2_RC.SIZE), int(TPM2_RC.INTEGRITY)}
+RAW_SIGN_KINDS = frozenset({SignKind.RSA_PKCS1V15_SIGN_RAW, SignKind.ECDSA_ANY})
 RANDOM_CHUNK = 4096  # bytes fetched per turn on the TPM worker, so big requests do not hog it
 
 
@@ -87,6 +101,15 @@ def _digest(h: Hash, data: bytes) -> bytes:
     d = hashes.Hash(_hash_alg(h))
     d.update(data)
     return d.finalize()
+
+
+def _pss_salt_length(key_bits: int, h: hashes.HashAlgorithm) -> int:
+    """PSA_ALG_RSA_PSS, and what the TPM makes: a salt as long as the hash, or the largest the
+    key leaves room for."""
+    room = (key_bits - 1 + 7) // 8 - h.digest_size - 2
+    if room < 0:
+        raise invalid_argument(f"a {key_bits}-bit RSA key is too small for PSS with {h.name}")
+    return min(h.digest_size, room)
 
 
 class TpmProvider(KeyProvider):
@@ -162,7 +185,7 @@ class TpmProvider(KeyProvider):
         if self.store.exists(app, req.key_name):
             raise ParsecError(ResponseStatus.PSA_ERROR_ALREADY_EXISTS,
                               f"key {req.key_name!r} already exists")
-        if not (kt.is_rsa or kt.is_ecc):
+        if not caps.key_sizes(kt):
             raise not_supported(f"importing {kt.describe()} keys is not supported by the TPM "
                                 "provider")
         make_key: Callable[[], bytes]
@@ -212,8 +235,23 @@ class TpmProvider(KeyProvider):
 
     # -- signatures -----------------------------------------------------------------------------
 
-    def _sign(self, rec: KeyRecord, alg: SignAlg, digest: bytes) -> bytes:
+    def _checked(self, app: Identity, key_name: str, alg: SignAlg, flag: str, op: str,
+                 context: bytes) -> KeyRecord:
+        """The software provider's checks, in its order: usage (with the flags PSA implies) and
+        policy, scheme and key type, what this provider supports, the context, a public key
+        asked to sign."""
+        rec = self.load(app, key_name)
+        check_sign_request(with_implied_usage(rec.attributes), alg, flag, op)
+        if flag.endswith("message") and alg.kind in RAW_SIGN_KINDS:
+            raise invalid_argument(f"{alg.kind.name} signs a hash: use PsaSignHash/PsaVerifyHash")
         caps.check_sign_alg(rec.attributes.key_type, alg)
+        if context:
+            raise invalid_argument(f"{alg.kind.name} takes no context string")
+        if flag.startswith("sign") and not rec.attributes.key_type.is_key_pair:
+            raise invalid_argument("a public key cannot sign")
+        return rec
+
+    def _sign(self, rec: KeyRecord, alg: SignAlg, digest: bytes) -> bytes:
         key = self._tpm_key(rec, "signing")
         public = objects.unmarshal_public(key.public)
         scheme = objects.sig_scheme(alg)
@@ -226,7 +264,6 @@ class TpmProvider(KeyProvider):
         return objects.signature_bytes(self._tpm("signing", sign), alg, public)
 
     def _verify(self, rec: KeyRecord, alg: SignAlg, digest: bytes, signature: bytes) -> None:
-        caps.check_sign_alg(rec.attributes.key_type, alg)
         assert isinstance(alg.hash, Hash)
         h = _hash_alg(alg.hash)
         pub = self.public_key(rec)
@@ -234,7 +271,7 @@ class TpmProvider(KeyProvider):
         try:
             if isinstance(pub, rsa.RSAPublicKey):
                 pad = padding.PKCS1v15() if alg.kind == SignKind.RSA_PKCS1V15_SIGN else \
-                    padding.PSS(padding.MGF1(h), padding.PSS.AUTO)
+                    padding.PSS(padding.MGF1(h), _pss_salt_length(pub.key_size, h))
                 pub.verify(signature, digest, pad, Prehashed(h))
             elif isinstance(pub, ec.EllipticCurvePublicKey):
                 n = keys.scalar_len(pub.curve.key_size)
@@ -249,29 +286,27 @@ class TpmProvider(KeyProvider):
             raise bad from None
 
     def psa_sign_hash(self, app: Identity, req: PsaSignHashRequest) -> SignatureResult:
-        rec = self.load(app, req.key_name)
-        check_sign_request(rec.attributes, req.alg, "sign_hash", "signing hashes")
+        rec = self._checked(app, req.key_name, req.alg, "sign_hash", "signing hashes",
+                            req.context)
         check_sign_hash_length(req.alg, req.hash)
         return SignatureResult(self._sign(rec, req.alg, req.hash))
 
     def psa_verify_hash(self, app: Identity, req: PsaVerifyHashRequest) -> EmptyResult:
-        rec = self.load(app, req.key_name)
-        check_sign_request(rec.attributes, req.alg, "verify_hash", "verifying hash signatures")
+        rec = self._checked(app, req.key_name, req.alg, "verify_hash",
+                            "verifying hash signatures", req.context)
         check_sign_hash_length(req.alg, req.hash)
         self._verify(rec, req.alg, req.hash, req.signature)
         return EmptyResult()
 
     def psa_sign_message(self, app: Identity, req: PsaSignMessageRequest) -> SignatureResult:
-        rec = self.load(app, req.key_name)
-        check_sign_request(rec.attributes, req.alg, "sign_message", "signing messages")
-        caps.check_sign_alg(rec.attributes.key_type, req.alg)
+        rec = self._checked(app, req.key_name, req.alg, "sign_message", "signing messages",
+                            req.context)
         assert isinstance(req.alg.hash, Hash)
         return SignatureResult(self._sign(rec, req.alg, _digest(req.alg.hash, req.message)))
 
     def psa_verify_message(self, app: Identity, req: PsaVerifyMessageRequest) -> EmptyResult:
-        rec = self.load(app, req.key_name)
-        check_sign_request(rec.attributes, req.alg, "verify_message", "verifying messages")
-        caps.check_sign_alg(rec.attributes.key_type, req.alg)
+        rec = self._checked(app, req.key_name, req.alg, "verify_message", "verifying messages",
+                            req.context)
         assert isinstance(req.alg.hash, Hash)
         self._verify(rec, req.alg, _digest(req.alg.hash, req.message), req.signature)
         return EmptyResult()
@@ -281,15 +316,16 @@ class TpmProvider(KeyProvider):
     @staticmethod
     def _check_crypt(attrs: KeyAttributes, alg: EncryptAlg, salt: bytes, flag: str,
                      op: str) -> None:
-        """Parsec's order: usage flag, permitted algorithm, key/algorithm match, salt."""
+        """Parsec's order, as the software provider: usage flag, permitted algorithm, key type,
+        what this provider supports, salt."""
         check_usage(attrs, flag, op)
         check_alg(attrs, alg, op)
         if not attrs.key_type.is_rsa:
             raise invalid_argument(f"{alg.kind.name} needs an RSA key, not "
                                    f"{attrs.key_type.describe()}")
+        caps.check_encrypt_alg(attrs.key_type, alg)
         if alg.kind == EncryptKind.RSA_PKCS1V15_CRYPT and salt:
             raise invalid_argument("RSA PKCS#1 v1.5 encryption takes no salt")
-        caps.check_encrypt_alg(attrs.key_type, alg)
 
     @staticmethod
     def _padding(alg: EncryptAlg, salt: bytes) -> padding.AsymmetricPadding:
@@ -339,7 +375,11 @@ class TpmProvider(KeyProvider):
                     out = dev.ctx.rsa_decrypt(handle, TPM2B_PUBLIC_KEY_RSA(req.ciphertext),
                                               scheme, label)
                 except tpm_device.TSS2_Exception as exc:
-                    if tpm_device.tpm_error(exc) in (int(TPM2_RC.VALUE), int(TPM2_RC.SIZE)):
+                    # libtpms answers a bad padding with TPM_RC_FAILURE, yet keeps working:
+                    # only a TPM that then refuses commands has really failed.
+                    err = tpm_device.tpm_error(exc)
+                    if err in (int(TPM2_RC.VALUE), int(TPM2_RC.SIZE)) or (
+                            err == int(TPM2_RC.FAILURE) and dev.responsive()):
                         raise ParsecError(ResponseStatus.PSA_ERROR_INVALID_PADDING,
                                           "decryption failed") from None
                     raise
@@ -350,6 +390,67 @@ class TpmProvider(KeyProvider):
             assert alg.hash is not None
             plaintext = oaep.decode(plaintext, _hash_alg(alg.hash), salt, k)
         return PlaintextResult(plaintext)
+
+    # -- key attestation (ActivateCredential, with the endorsement key) -------------------------
+
+    def _attestation_key(self, app: Identity, attested: str, attesting: str) -> blobs.TpmKeyBlob:
+        if attesting:
+            raise not_supported("only the default attesting key (the TPM's RSA endorsement key) "
+                                "is supported")
+        return self._tpm_key(self.load(app, attested), "attestation")
+
+    def prepare_key_attestation(self, app: Identity,
+                                req: PrepareKeyAttestationRequest) -> PrepareKeyAttestationResult:
+        """What a third party needs for TPM2_MakeCredential: the attested key's TPM name and
+        public area, and the endorsement key's public key (PSA format)."""
+        params = req.parameters.activate_credential
+        if params is None:
+            raise not_supported("only the ActivateCredential mechanism is supported")
+        key = self._attestation_key(app, params.attested_key_name, params.attesting_key_name)
+        public = objects.unmarshal_public(key.public)
+
+        def endorsement_public(dev: Any) -> Any:
+            with dev.endorsement_key() as (_, ek_public):
+                return ek_public
+        ek = objects.public_key(self._tpm("PrepareKeyAttestation", endorsement_public))
+        return PrepareKeyAttestationResult(PrepareKeyAttestationOutput(ActivateCredentialPrepared(
+            name=objects.object_name(public), public=objects.public_area(public),
+            attesting_key_pub=keys.export_public(ek))))
+
+    def attest_key(self, app: Identity, req: AttestKeyRequest) -> AttestKeyResult:
+        """TPM2_ActivateCredential: the TPM releases the credential only if the attested key is
+        loaded in it under the name the credential was made for, beside the endorsement key."""
+        params = req.parameters.activate_credential
+        if params is None:
+            raise not_supported("only the ActivateCredential mechanism is supported")
+        key = self._attestation_key(app, req.attested_key_name, req.attesting_key_name)
+        try:
+            blob = TPM2B_ID_OBJECT(credential=params.credential_blob)
+            secret = TPM2B_ENCRYPTED_SECRET(secret=params.secret)
+        except (IndexError, ValueError, TypeError):
+            raise invalid_argument("credential_blob or secret is too large") from None
+
+        def activate(dev: Any) -> bytes:
+            with dev.endorsement_key() as (ek, _), dev.loaded(key) as handle:
+                session = dev.ctx.start_auth_session(ESYS_TR.NONE, ESYS_TR.NONE, TPM2_SE.POLICY,
+                                                     TPMT_SYM_DEF(algorithm=TPM2_ALG.NULL),
+                                                     TPM2_ALG.SHA256)
+                with dev.transient(session):
+                    dev.ctx.policy_secret(ESYS_TR.ENDORSEMENT, session, expiration=0)
+                    try:
+                        out = dev.ctx.activate_credential(handle, ek, blob, secret,
+                                                          session1=ESYS_TR.PASSWORD,
+                                                          session2=session)
+                    except tpm_device.TSS2_Exception as exc:
+                        err = tpm_device.tpm_error(exc)
+                        if err in _BAD_CREDENTIAL or (err == int(TPM2_RC.FAILURE)
+                                                      and dev.responsive()):
+                            raise invalid_argument("the credential was not made for this key "
+                                                   "and this TPM's endorsement key") from None
+                        raise
+                    return bytes(out)
+        credential = self._tpm("AttestKey", activate)
+        return AttestKeyResult(AttestationOutput(ActivateCredentialOutput(credential)))
 
     # -- random numbers and capabilities --------------------------------------------------------
 
@@ -375,7 +476,7 @@ class TpmProvider(KeyProvider):
         return PsaGenerateRandomResult(bytes(out))
 
     def can_do_crypto(self, app: Identity, req: CanDoCryptoRequest) -> EmptyResult:
-        if not caps.can_do(req.check_type, req.attributes):
+        if not caps.can_do(req.check_type, req.attributes, self.limits.allow_deprecated):
             raise not_supported("the TPM provider cannot do this")
         return EmptyResult()
 
