@@ -159,7 +159,7 @@ def test_objects_left_by_a_killed_service_are_reclaimed(service: ServiceProcess,
 def test_other_providers_serve_while_the_tpm_is_busy(swtpm: Swtpm,
                                                      tmp_path_factory: pytest.TempPathFactory) -> None:
     svc = ServiceProcess(str(tmp_path_factory.mktemp("tpm-busy")), auth_type="Direct",
-                         core={"thread_pool_size": 4},
+                         core={"thread_pool_size": 1},
                          providers=[swtpm.table(), {"provider_type": "MbedCrypto"}])
     svc.start()
     try:

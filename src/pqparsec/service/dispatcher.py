@@ -125,7 +125,7 @@ class Dispatcher:
         if opcode in provider.inline_opcodes:
             return handler(app, request)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, handler, app, request)
+        return await loop.run_in_executor(provider.executor or self._executor, handler, app, request)
 
     @staticmethod
     def _log_failure(state: ServiceState, header: RequestHeader, app: Identity | None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,9 @@ class Provider:
     version: tuple[int, int, int] = (0, 1, 0)
     # Opcodes cheap enough to run on the event loop (no I/O, no crypto).
     inline_opcodes: frozenset[Opcode] = frozenset()
+    # A provider whose back-end serialises (a TPM) brings its own request threads, so that
+    # requests queued behind the back-end never occupy the service's shared worker pool.
+    executor: Executor | None = None
 
     def __init__(self, name: str | None = None, limits: ServiceLimits | None = None) -> None:
         self.name = name or DEFAULT_PROVIDER_NAMES[self.provider_id]

@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidSignature
@@ -122,11 +123,15 @@ class TpmProvider(KeyProvider):
         super().__init__(store, name, limits)
         self.device = device
         self._closed = False
+        # Requests wait for the one TPM worker on these threads, not on the shared pool.
+        self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="pqparsec-tpm-req")
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
             tpm_device.release(self.device)
+            assert self.executor is not None
+            self.executor.shutdown(wait=False)
 
     # -- the TPM worker -------------------------------------------------------------------------
 
