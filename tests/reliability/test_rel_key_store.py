@@ -8,6 +8,7 @@ import hashlib
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +192,28 @@ def test_newer_schema_is_refused(svc: ServiceProcess) -> None:
         db.close()
     svc.start()
     svc.client("alice").sign_hash("k", ALG, DIGEST)
+
+
+def test_policy_widened_in_the_key_store_does_not_unwrap(svc: ServiceProcess) -> None:
+    """Someone who can write the key store adds the export flag to a key: the key's wrapping is
+    bound to its attributes, so it no longer unwraps, and its secret never leaves."""
+    from pqparsec.protocol.psa.convert import attributes_from_bytes, attributes_to_bytes
+
+    alice = svc.client("alice")
+    alice.generate_key("k", ecc_p256_sign_attrs(export=False))
+    assert status(lambda: alice.export_key("k")) == S.PSA_ERROR_NOT_PERMITTED
+    assert svc.stop() == 0
+    db = sqlite3.connect(db_path(svc))
+    try:
+        (raw,) = db.execute("SELECT key_attributes FROM key_mapping WHERE key_name='k'").fetchone()
+        attrs = attributes_from_bytes(raw)
+        wider = replace(attrs, policy=replace(attrs.policy,
+                                              usage_flags=replace(attrs.usage, export=True)))
+        with db:
+            db.execute("UPDATE key_mapping SET key_attributes=? WHERE key_name='k'",
+                       (attributes_to_bytes(wider),))
+    finally:
+        db.close()
+    svc.start()
+    assert status(lambda: alice.export_key("k")) in CORRUPT
+    assert status(lambda: alice.sign_hash("k", ALG, DIGEST)) in CORRUPT

@@ -83,7 +83,7 @@ class SoftwareBase(KeyProvider):
 
     @contextmanager
     def material(self, rec: KeyRecord) -> Iterator[bytearray]:
-        buf = self.wrapper.unwrap(rec.owner, rec.key_name, rec.key_id)
+        buf = self.wrapper.unwrap(rec.owner, rec.key_name, rec.attributes, rec.key_id)
         try:
             yield buf
         finally:
@@ -101,7 +101,7 @@ class SoftwareBase(KeyProvider):
 
     def _store_new(self, app: Identity, name: str, attrs: KeyAttributes, material: bytearray) -> None:
         try:
-            self.create(app, name, attrs, lambda: self.wrapper.wrap(app, name, material))
+            self.create(app, name, attrs, lambda: self.wrapper.wrap(app, name, attrs, material))
         finally:
             wipe(material)
 

@@ -1,7 +1,8 @@
 """Key material at rest: AES-256-GCM under a key-encryption key (KEK) kept in a 0600 file.
 
-The associated data binds a wrapped key to its owner, provider and name, so a row copied to
-another owner or renamed fails to unwrap (PsaErrorDataCorrupt) instead of handing over a key.
+The associated data binds a wrapped key to its owner, provider, name and attributes (type, size,
+policy), so a row copied to another owner, renamed, or given a wider policy (say, the export
+flag) in the key store fails to unwrap (PsaErrorDataCorrupt) instead of handing over a key.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from pqparsec.protocol.psa import KeyAttributes
+from pqparsec.protocol.psa.convert import attributes_to_bytes
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
 
-FORMAT = b"PQW1"
+FORMAT = b"PQW2"
 KEK_LEN = 32
 
 
@@ -56,23 +59,26 @@ class KeyWrapper:
         self._aead = AESGCM(kek)
         self.provider_name = provider_name
 
-    def _ad(self, owner: Identity, key_name: str) -> bytes:
+    def _ad(self, owner: Identity, key_name: str, attributes: KeyAttributes) -> bytes:
         parts = [FORMAT, str(int(owner.auth_type)).encode(), owner.name.encode(),
-                 self.provider_name.encode(), key_name.encode()]
+                 self.provider_name.encode(), key_name.encode(), attributes_to_bytes(attributes)]
         return b"".join(len(p).to_bytes(4, "big") + p for p in parts)
 
-    def wrap(self, owner: Identity, key_name: str, material: bytes | bytearray) -> bytes:
+    def wrap(self, owner: Identity, key_name: str, attributes: KeyAttributes,
+             material: bytes | bytearray) -> bytes:
         nonce = os.urandom(12)
-        return FORMAT + nonce + self._aead.encrypt(nonce, bytes(material), self._ad(owner, key_name))
+        return FORMAT + nonce + self._aead.encrypt(nonce, bytes(material),
+                                                   self._ad(owner, key_name, attributes))
 
-    def unwrap(self, owner: Identity, key_name: str, blob: bytes) -> bytearray:
+    def unwrap(self, owner: Identity, key_name: str, attributes: KeyAttributes,
+               blob: bytes) -> bytearray:
         if not blob.startswith(FORMAT) or len(blob) < len(FORMAT) + 12 + 16:
             raise ParsecError(ResponseStatus.PSA_ERROR_DATA_INVALID,
                               f"key {key_name!r}: stored key is not in a known format")
         nonce = blob[len(FORMAT):len(FORMAT) + 12]
         try:
             return bytearray(self._aead.decrypt(nonce, blob[len(FORMAT) + 12:],
-                                                self._ad(owner, key_name)))
+                                                self._ad(owner, key_name, attributes)))
         except InvalidTag:
             raise ParsecError(ResponseStatus.PSA_ERROR_DATA_CORRUPT,
                               f"key {key_name!r}: stored key fails its integrity check") from None
