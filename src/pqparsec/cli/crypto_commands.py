@@ -17,6 +17,7 @@ from pqparsec.cli.context import (
 )
 from pqparsec.client import keys
 from pqparsec.client.errors import KeyTypeError
+from pqparsec.protocol.psa import SignAlg
 
 key_name_option = click.option("-k", "--key-name", required=True, help="The key's name.")
 input_argument = click.argument("input_data", metavar="INPUT", required=False)
@@ -26,6 +27,17 @@ input_file_option = click.option("-f", "--input-file",
                                       "the INPUT string.")
 raw_option = click.option("--raw", is_flag=True,
                           help="ECDSA: the PSA r||s signature format instead of DER.")
+context_option = click.option("--context", default="",
+                              help="ML-DSA / SLH-DSA: the context string (UTF-8, 0-255 bytes).")
+
+
+def _context(alg: SignAlg, context: str) -> bytes:
+    ctx = context.encode()
+    if ctx and not (alg.is_ml_dsa or alg.is_slh_dsa):
+        raise click.UsageError("--context is for ML-DSA and SLH-DSA keys only")
+    if len(ctx) > 255:
+        raise click.BadParameter("at most 255 bytes", param_hint="--context")
+    return ctx
 
 
 def _inner(alg_text: str) -> str:
@@ -39,21 +51,25 @@ def _inner(alg_text: str) -> str:
 @input_argument
 @input_file_option
 @raw_option
+@context_option
 @pass_tool
 def sign(tool: Tool, key_name: str, input_data: str | None, input_file: str | None,
-         raw: bool) -> None:
+         raw: bool, context: str) -> None:
     """Sign data with the key's algorithm: hashed locally, signed by the service (base64 out).
 
-    ECDSA signatures are DER-encoded, as `openssl dgst -verify` expects.
+    ECDSA signatures are DER-encoded, as `openssl dgst -verify` expects. EdDSA, ML-DSA and
+    SLH-DSA keys sign the data itself (or, for their Hash- variants, its hash).
     """
     data = read_input(input_data, input_file)
     client = tool.client
     info = client.key_info(key_name)
     alg, h = client.signing_algorithm(info)
+    ctx = _context(alg, context)
     if h is not None:
         tool.info(f"Hashing data with {fmt.hash_name(h)}...")
     tool.info(f"Signing data with {_inner(fmt.algorithm(alg))}...")
-    click.echo(b64(client.sign(key_name, data, "raw" if raw else "der", info=info)))
+    click.echo(b64(client.sign(key_name, data, "raw" if raw else "der", info=info,
+                               context=ctx)))
 
 
 @click.command()
@@ -62,19 +78,21 @@ def sign(tool: Tool, key_name: str, input_data: str | None, input_file: str | No
 @input_file_option
 @click.option("-s", "--signature", required=True, help="The base64 signature to check.")
 @raw_option
+@context_option
 @pass_tool
 def verify(tool: Tool, key_name: str, input_data: str | None, input_file: str | None,
-           signature: str, raw: bool) -> None:
+           signature: str, raw: bool, context: str) -> None:
     """Verify a signature of data with the key (exit code 10 if it does not match)."""
     data = read_input(input_data, input_file)
     sig = b64decode(signature, "--signature")
     client = tool.client
     info = client.key_info(key_name)
     alg, h = client.signing_algorithm(info)
+    ctx = _context(alg, context)
     if h is not None:
         tool.info(f"Hashing data with {fmt.hash_name(h)}...")
     tool.info(f"Verifying signature with {_inner(fmt.algorithm(alg))}...")
-    client.verify(key_name, data, sig, "raw" if raw else "der", info=info)
+    client.verify(key_name, data, sig, "raw" if raw else "der", info=info, context=ctx)
     click.echo("Signature is valid.")
 
 

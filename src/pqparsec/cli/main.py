@@ -10,7 +10,7 @@ import click
 from click.shell_completion import get_completion_class
 
 from pqparsec import __version__
-from pqparsec.cli import core_commands, crypto_commands, key_commands
+from pqparsec.cli import admin_commands, core_commands, crypto_commands, key_commands, pqc_commands
 from pqparsec.cli.context import DEFAULT_APP_NAME, Tool
 from pqparsec.cli.errors import EXIT_HELP, CliError, Exit, from_client_error
 from pqparsec.cli.format import provider_name
@@ -129,8 +129,11 @@ for _command in (
     crypto_commands.sign, crypto_commands.verify, crypto_commands.encrypt,
     crypto_commands.decrypt, crypto_commands.aead_encrypt, crypto_commands.aead_decrypt,
     crypto_commands.mac, crypto_commands.key_agreement,
+    pqc_commands.create_mlkem_key, pqc_commands.create_mldsa_key, pqc_commands.create_slhdsa_key,
+    pqc_commands.create_ed25519_key, pqc_commands.encapsulate, pqc_commands.decapsulate,
 ):
     cli.add_command(_command)
+cli.add_command(admin_commands.adopt_key)  # pqparsec extension (admin)
 
 
 def main() -> None:

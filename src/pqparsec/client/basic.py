@@ -26,6 +26,7 @@ from pqparsec.client.errors import (
     service_error,
 )
 from pqparsec.client.labels import LabelStore, store_path
+from pqparsec.client.pqc_ops import PqcClientMixin
 from pqparsec.client.transport import Transport
 from pqparsec.protocol import operations as ops
 from pqparsec.protocol.ids import AuthType, ProviderId
@@ -62,7 +63,7 @@ def signs_messages(alg: SignAlg) -> bool:
         SignKind.RSA_PKCS1V15_SIGN_RAW, SignKind.ECDSA_ANY)
 
 
-class BasicClient:
+class BasicClient(PqcClientMixin):
     """A client of one Parsec service. Thread-safe: every request uses its own connection.
 
     `endpoint`: ``unix:/path``; default ``$PARSEC_SERVICE_ENDPOINT``, else
@@ -378,12 +379,14 @@ class BasicClient:
         return SignAlg(policy.kind, chosen), chosen
 
     def sign(self, key_name: str, data: bytes, format: SignatureFormat = "der",
-             hash: Hash | None = None, *, info: ops.KeyInfo | None = None) -> bytes:
+             hash: Hash | None = None, *, info: ops.KeyInfo | None = None,
+             context: bytes = b"") -> bytes:
         """Hash `data` as the key's policy says and sign the hash in the service.
 
         ECDSA signatures come back DER-encoded (what X.509 and ``openssl dgst -verify`` use) or,
         with ``format="raw"``, as PSA's r||s. Other signatures are the same in both formats.
         Schemes that sign whole messages (EdDSA, pure ML-DSA/SLH-DSA) use PsaSignMessage.
+        `context` is the ML-DSA / SLH-DSA context string (0-255 bytes; a protocol extension).
         """
         if format not in ("der", "raw"):
             raise ValueError(f"signature format {format!r}: use 'der' or 'raw'")
@@ -391,17 +394,18 @@ class BasicClient:
         alg, h = self.signing_algorithm(info, hash)
         if signs_messages(alg):
             return bytes(self._on(info, Opcode.PSA_SIGN_MESSAGE, ops.PsaSignMessageRequest(
-                key_name, alg, bytes(data))).signature)
+                key_name, alg, bytes(data), bytes(context))).signature)
         digest = keys.digest(h, data) if h is not None else bytes(data)
         sig = bytes(self._on(info, Opcode.PSA_SIGN_HASH,
-                             ops.PsaSignHashRequest(key_name, alg, digest)).signature)
+                             ops.PsaSignHashRequest(key_name, alg, digest,
+                                                    bytes(context))).signature)
         if alg.is_ecc and format == "der":
             return keys.ecdsa_raw_to_der(sig)
         return sig
 
     def verify(self, key_name: str, data: bytes, signature: bytes,
                format: SignatureFormat = "der", hash: Hash | None = None, *,
-               info: ops.KeyInfo | None = None) -> None:
+               info: ops.KeyInfo | None = None, context: bytes = b"") -> None:
         """Check a signature of `data` in the service; raises InvalidSignature if it is wrong."""
         if format not in ("der", "raw"):
             raise ValueError(f"signature format {format!r}: use 'der' or 'raw'")
@@ -410,7 +414,7 @@ class BasicClient:
         sig = bytes(signature)
         if signs_messages(alg):
             self._on(info, Opcode.PSA_VERIFY_MESSAGE, ops.PsaVerifyMessageRequest(
-                key_name, alg, bytes(data), sig))
+                key_name, alg, bytes(data), sig, bytes(context)))
             return
         digest = keys.digest(h, data) if h is not None else bytes(data)
         if alg.is_ecc and format == "der":
@@ -420,7 +424,7 @@ class BasicClient:
                 raise InvalidSignature(ResponseStatus.PSA_ERROR_INVALID_SIGNATURE,
                                        "verify (signature is not DER)") from None
         self._on(info, Opcode.PSA_VERIFY_HASH,
-                 ops.PsaVerifyHashRequest(key_name, alg, digest, sig))
+                 ops.PsaVerifyHashRequest(key_name, alg, digest, sig, bytes(context)))
 
     def public_key(self, key_name: str, *, info: ops.KeyInfo | None = None) -> keys.PublicKey:
         """The key's public part as a `cryptography` public key object."""

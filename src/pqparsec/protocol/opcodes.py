@@ -40,6 +40,7 @@ class Opcode(IntEnum):
     # pqparsec extensions (docs/protocol-extensions.md): from 0x0100 upward.
     PSA_ENCAPSULATE = 0x0100
     PSA_DECAPSULATE = 0x0101
+    ADOPT_KEY = 0x0102  # admin: bind a key pair already on a PKCS#11 token to an application
 
     @property
     def is_core(self) -> bool:
@@ -67,7 +68,7 @@ CORE_OPCODES = frozenset({
     Opcode.LIST_KEYS, Opcode.LIST_CLIENTS, Opcode.DELETE_CLIENT,
 })
 
-ADMIN_OPCODES = frozenset({Opcode.LIST_CLIENTS, Opcode.DELETE_CLIENT})
+ADMIN_OPCODES = frozenset({Opcode.LIST_CLIENTS, Opcode.DELETE_CLIENT, Opcode.ADOPT_KEY})
 
 # Opcodes served without an application identity (NoAuth is enough). ListClients is admin-checked
 # before this matters.

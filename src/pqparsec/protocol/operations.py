@@ -22,6 +22,7 @@ from google.protobuf.message import DecodeError, EncodeError, Message
 
 from pqparsec.protocol.opcodes import Opcode
 from pqparsec.protocol.proto import (
+    adopt_key_pb2,
     attest_key_pb2,
     can_do_crypto_pb2,
     delete_client_pb2,
@@ -418,6 +419,23 @@ class PsaDecapsulateResult:
 
 
 # ------------------------------------------------------------------------------------------------
+# Adopting a token key (extension opcode 0x0102, admin only)
+
+
+@dataclass(frozen=True)
+class AdoptKeyRequest:
+    """Bind a key pair already on a PKCS#11 token, found by CKA_LABEL (`label`) or CKA_ID (`id`),
+    to key `key_name` of application `application_name`, with policy `attributes`. Exactly one
+    of `label` and `id` is set (a protobuf oneof)."""
+
+    application_name: str
+    key_name: str
+    attributes: KeyAttributes
+    label: str | None = None
+    id: bytes | None = None
+
+
+# ------------------------------------------------------------------------------------------------
 # Capability discovery and attestation
 
 
@@ -553,6 +571,7 @@ OPERATIONS: dict[Opcode, OpSpec] = {s.opcode: s for s in (
     _spec(Opcode.CAN_DO_CRYPTO, CanDoCryptoRequest, EmptyResult, can_do_crypto_pb2),
     _spec(Opcode.PSA_ENCAPSULATE, PsaEncapsulateRequest, PsaEncapsulateResult, psa_encapsulate_pb2),
     _spec(Opcode.PSA_DECAPSULATE, PsaDecapsulateRequest, PsaDecapsulateResult, psa_decapsulate_pb2),
+    _spec(Opcode.ADOPT_KEY, AdoptKeyRequest, EmptyResult, adopt_key_pb2),
 )}
 
 # Protobuf messages that map to a PSA model type: (decode, encode into a sub-message).
@@ -602,6 +621,10 @@ def _from_msg(cls: type, msg: Message) -> Any:
         fd = msg.DESCRIPTOR.fields_by_name[f.name]
         value = getattr(msg, f.name)
         tp, optional = _strip_optional(hints[f.name])
+        group = fd.containing_oneof
+        if optional and group is not None and msg.WhichOneof(group.name) != f.name:
+            kwargs[f.name] = None  # another member of its oneof is the one set
+            continue
         if fd.type == FieldDescriptor.TYPE_MESSAGE:
             full = _type_name(fd)
             if fd.is_repeated:

@@ -11,13 +11,14 @@ from pqparsec.service.config import Config, ProviderConfig
 from pqparsec.service.key_store import KeyStore
 from pqparsec.service.providers.base import ServiceLimits
 from pqparsec.service.providers.pkcs11 import options
+from pqparsec.service.providers.pkcs11.adopt import AdoptOps
 from pqparsec.service.providers.pkcs11.asymmetric import AsymmetricOps
 from pqparsec.service.providers.pkcs11.capabilities import CapabilityOps
 from pqparsec.service.providers.pkcs11.signatures import SignatureOps
 from pqparsec.service.providers.pkcs11.symmetric import SymmetricOps
 
 
-class Pkcs11Provider(CapabilityOps, SymmetricOps, AsymmetricOps, SignatureOps):
+class Pkcs11Provider(CapabilityOps, SymmetricOps, AsymmetricOps, SignatureOps, AdoptOps):
     @classmethod
     def from_config(cls, pc: ProviderConfig, config: Config, store: KeyStore,
                     limits: ServiceLimits) -> Pkcs11Provider:
