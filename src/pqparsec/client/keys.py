@@ -21,26 +21,14 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 
 from pqparsec.client.errors import KeyTypeError
 from pqparsec.protocol.psa import EccFamily, Hash, KeyKind, KeyType
+from pqparsec.protocol.psa.hashes import CRYPTOGRAPHY_HASHES
 
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | x25519.X25519PublicKey | \
     x448.X448PublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | x25519.X25519PrivateKey | \
     x448.X448PrivateKey | ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey
 
-HASHES: dict[Hash, type[hashes.HashAlgorithm]] = {
-    Hash.MD5: hashes.MD5,
-    Hash.SHA_1: hashes.SHA1,
-    Hash.SHA_224: hashes.SHA224,
-    Hash.SHA_256: hashes.SHA256,
-    Hash.SHA_384: hashes.SHA384,
-    Hash.SHA_512: hashes.SHA512,
-    Hash.SHA_512_224: hashes.SHA512_224,
-    Hash.SHA_512_256: hashes.SHA512_256,
-    Hash.SHA3_224: hashes.SHA3_224,
-    Hash.SHA3_256: hashes.SHA3_256,
-    Hash.SHA3_384: hashes.SHA3_384,
-    Hash.SHA3_512: hashes.SHA3_512,
-}
+HASHES = CRYPTOGRAPHY_HASHES
 _PRIVATE_TYPES = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, x25519.X25519PrivateKey,
                   x448.X448PrivateKey, ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)
 _PUBLIC_TYPES = (rsa.RSAPublicKey, ec.EllipticCurvePublicKey, x25519.X25519PublicKey,

@@ -41,6 +41,7 @@ from pqparsec.protocol.psa import (
     SignAlg,
     SignKind,
 )
+from pqparsec.protocol.psa.hashes import CRYPTOGRAPHY_HASHES
 from pqparsec.protocol.psa.policy import invalid_argument, not_supported
 
 # `cryptography` warns that finite-field DH is on its way out; RFC 7919 groups are part of the
@@ -54,20 +55,7 @@ _RAW = serialization.Encoding.Raw
 # ------------------------------------------------------------------------------------------------
 # Hashes
 
-HASHES: dict[Hash, type[hashes.HashAlgorithm]] = {
-    Hash.MD5: hashes.MD5,
-    Hash.SHA_1: hashes.SHA1,
-    Hash.SHA_224: hashes.SHA224,
-    Hash.SHA_256: hashes.SHA256,
-    Hash.SHA_384: hashes.SHA384,
-    Hash.SHA_512: hashes.SHA512,
-    Hash.SHA_512_224: hashes.SHA512_224,
-    Hash.SHA_512_256: hashes.SHA512_256,
-    Hash.SHA3_224: hashes.SHA3_224,
-    Hash.SHA3_256: hashes.SHA3_256,
-    Hash.SHA3_384: hashes.SHA3_384,
-    Hash.SHA3_512: hashes.SHA3_512,
-}
+HASHES = CRYPTOGRAPHY_HASHES
 # Hashes usable in RSA PKCS#1 v1.5 / PSS and (deterministic) ECDSA signatures.
 SIGN_HASHES = frozenset(HASHES)
 # Hashes usable in RSA OAEP (label hash and MGF1 are the same hash, as PSA defines OAEP).
