@@ -221,7 +221,9 @@ def test_completion_protocol_completes_commands_and_options(cli: Cli) -> None:
     env = {"_PQPARSEC_COMPLETE": "bash_complete", "COMP_WORDS": "pqparsec create-",
            "COMP_CWORD": "1"}
     words = [line.split(",", 1)[1] for line in cli(app=None, env=env).lines]
-    assert words == ["create-csr", "create-ecc-key", "create-rsa-key", "create-symmetric-key"]
+    assert words == ["create-csr", "create-ecc-key", "create-ed25519-key", "create-mldsa-key",
+                     "create-mlkem-key", "create-rsa-key", "create-slhdsa-key",
+                     "create-symmetric-key"]
     env = {"_PQPARSEC_COMPLETE": "bash_complete", "COMP_WORDS": "pqparsec create-rsa-key --f",
            "COMP_CWORD": "2"}
     words = [line.split(",", 1)[1] for line in cli(app=None, env=env).lines]

@@ -67,7 +67,7 @@ def test_extension_numbers_start_at_100() -> None:
 
 def test_opcodes() -> None:
     assert int(Opcode.PSA_ENCAPSULATE) == 0x0100 and int(Opcode.PSA_DECAPSULATE) == 0x0101
-    assert EXTENSION_OPCODES == {Opcode.PSA_ENCAPSULATE, Opcode.PSA_DECAPSULATE}
+    assert EXTENSION_OPCODES == {Opcode.PSA_ENCAPSULATE, Opcode.PSA_DECAPSULATE, Opcode.ADOPT_KEY}
     assert not (EXTENSION_OPCODES & PARSEC_CLIENT_OPCODES)
     assert all(op < 0x100 for op in PARSEC_CLIENT_OPCODES)
     assert lookup(0x0100) == Opcode.PSA_ENCAPSULATE
