@@ -270,22 +270,37 @@ manager_type = "SQLite"
 sqlite_db_path = "{db}"
 
 [[provider]]
-provider_type = "MbedCrypto"
 key_info_manager = "sqlite-manager"
+{provider}
 """
+
+
+def toml_table(table: dict[str, Any]) -> str:
+    """The body of a flat TOML table (strings, ints, bools)."""
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int):
+            return str(v)
+        return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return "\n".join(f"{k} = {value(v)}" for k, v in table.items())
 
 
 class Service:
     """`pqparsec serve --config` in a child process, on a socket in its own temp dir."""
 
-    def __init__(self, directory: str) -> None:
+    def __init__(self, directory: str, provider: dict[str, Any] | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        """`provider` is the [[provider]] table (default: the software provider); `env` is added
+        to the service's environment (e.g. SOFTHSM2_CONF)."""
         self.dir = directory
         self.socket_path = os.path.join(directory, "parsec.sock")
         self.config_path = os.path.join(directory, "config.toml")
         self.log_path = os.path.join(directory, "service.log")
         Path(self.config_path).write_text(CONFIG.format(
-            socket=self.socket_path, db=os.path.join(directory, "kim.sqlite3")))
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+            socket=self.socket_path, db=os.path.join(directory, "kim.sqlite3"),
+            provider=toml_table(provider or {"provider_type": "MbedCrypto"})))
+        env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "pqparsec", "serve", "--config", self.config_path],

@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_crypto
+import bench_hw
 import bench_ping
 from benchlib import FULL, QUICK, Bench, Settings, machine_summary
 
@@ -44,6 +45,8 @@ def main() -> None:
         top = max(settings.concurrency)
         print(bench_crypto.report(bench_crypto.measure(bench), bench, ping.baseline[top]),
               flush=True)
+        print()
+        print(bench_hw.report(bench_hw.measure(bench), bench), flush=True)
     print(f"\n(total {time.monotonic() - t0:.0f} s)")
 
 
