@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 
 from pqparsec.client.errors import KeyTypeError
 from pqparsec.protocol.psa import EccFamily, Hash, KeyKind, KeyType
-from pqparsec.protocol.psa.hashes import CRYPTOGRAPHY_HASHES
+from pqparsec.protocol.psa.hashes import CRYPTOGRAPHY_HASHES, WEIERSTRASS
 
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | x25519.X25519PublicKey | \
     x448.X448PublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
@@ -35,17 +35,6 @@ _PUBLIC_TYPES = (rsa.RSAPublicKey, ec.EllipticCurvePublicKey, x25519.X25519Publi
                  x448.X448PublicKey, ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)
 _HASH_BY_NAME: dict[str, Hash] = {cls().name: h for h, cls in HASHES.items()}
 
-WEIERSTRASS: dict[tuple[EccFamily, int], type[ec.EllipticCurve]] = {
-    (EccFamily.SECP_R1, 192): ec.SECP192R1,
-    (EccFamily.SECP_R1, 224): ec.SECP224R1,
-    (EccFamily.SECP_R1, 256): ec.SECP256R1,
-    (EccFamily.SECP_R1, 384): ec.SECP384R1,
-    (EccFamily.SECP_R1, 521): ec.SECP521R1,
-    (EccFamily.SECP_K1, 256): ec.SECP256K1,
-    (EccFamily.BRAINPOOL_P_R1, 256): ec.BrainpoolP256R1,
-    (EccFamily.BRAINPOOL_P_R1, 384): ec.BrainpoolP384R1,
-    (EccFamily.BRAINPOOL_P_R1, 512): ec.BrainpoolP512R1,
-}
 _CURVE_BY_NAME: dict[str, tuple[EccFamily, int]] = {cls().name: key
                                                    for key, cls in WEIERSTRASS.items()}
 

@@ -1,11 +1,12 @@
-"""PSA hash identifiers -> `cryptography` hash classes: the one table the client, the CLI and
-the providers share (each provider still declares which of them it supports)."""
+"""PSA identifiers -> `cryptography` classes (hashes, Weierstrass curves): the tables the client,
+the CLI and the providers share (each provider still declares which of them it supports)."""
 
 from __future__ import annotations
 
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 
-from pqparsec.protocol.psa import Hash
+from pqparsec.protocol.psa import EccFamily, Hash
 
 CRYPTOGRAPHY_HASHES: dict[Hash, type[hashes.HashAlgorithm]] = {
     Hash.MD5: hashes.MD5,
@@ -20,4 +21,16 @@ CRYPTOGRAPHY_HASHES: dict[Hash, type[hashes.HashAlgorithm]] = {
     Hash.SHA3_256: hashes.SHA3_256,
     Hash.SHA3_384: hashes.SHA3_384,
     Hash.SHA3_512: hashes.SHA3_512,
+}
+
+WEIERSTRASS: dict[tuple[EccFamily, int], type[ec.EllipticCurve]] = {
+    (EccFamily.SECP_R1, 192): ec.SECP192R1,
+    (EccFamily.SECP_R1, 224): ec.SECP224R1,
+    (EccFamily.SECP_R1, 256): ec.SECP256R1,
+    (EccFamily.SECP_R1, 384): ec.SECP384R1,
+    (EccFamily.SECP_R1, 521): ec.SECP521R1,
+    (EccFamily.SECP_K1, 256): ec.SECP256K1,
+    (EccFamily.BRAINPOOL_P_R1, 256): ec.BrainpoolP256R1,
+    (EccFamily.BRAINPOOL_P_R1, 384): ec.BrainpoolP384R1,
+    (EccFamily.BRAINPOOL_P_R1, 512): ec.BrainpoolP512R1,
 }

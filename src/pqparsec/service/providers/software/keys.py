@@ -41,7 +41,7 @@ from pqparsec.protocol.psa import (
     SignAlg,
     SignKind,
 )
-from pqparsec.protocol.psa.hashes import CRYPTOGRAPHY_HASHES
+from pqparsec.protocol.psa.hashes import CRYPTOGRAPHY_HASHES, WEIERSTRASS
 from pqparsec.protocol.psa.policy import invalid_argument, not_supported
 
 # `cryptography` warns that finite-field DH is on its way out; RFC 7919 groups are part of the
@@ -72,17 +72,6 @@ def hash_algorithm(h: Hash) -> hashes.HashAlgorithm:
 # ------------------------------------------------------------------------------------------------
 # Curves, groups, sizes
 
-WEIERSTRASS: dict[tuple[EccFamily, int], type[ec.EllipticCurve]] = {
-    (EccFamily.SECP_R1, 192): ec.SECP192R1,
-    (EccFamily.SECP_R1, 224): ec.SECP224R1,
-    (EccFamily.SECP_R1, 256): ec.SECP256R1,
-    (EccFamily.SECP_R1, 384): ec.SECP384R1,
-    (EccFamily.SECP_R1, 521): ec.SECP521R1,
-    (EccFamily.SECP_K1, 256): ec.SECP256K1,
-    (EccFamily.BRAINPOOL_P_R1, 256): ec.BrainpoolP256R1,
-    (EccFamily.BRAINPOOL_P_R1, 384): ec.BrainpoolP384R1,
-    (EccFamily.BRAINPOOL_P_R1, 512): ec.BrainpoolP512R1,
-}
 MONTGOMERY_BITS = {255: 32, 448: 56}
 RSA_MIN_BITS, RSA_MAX_BITS = 1024, 4096
 RSA_BITS = range(RSA_MIN_BITS, RSA_MAX_BITS + 1)
