@@ -5,8 +5,8 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROTO_DIR := src/pqparsec/protocol/proto
-APT_PACKAGES := openssl swtpm swtpm-tools libtss2-dev pkg-config softhsm2
-APT_PROGRAMS := openssl swtpm softhsm2-util
+APT_PACKAGES := openssl swtpm swtpm-tools libtss2-dev pkg-config softhsm2 tpm2-tools
+APT_PROGRAMS := openssl swtpm softhsm2-util tpm2_pcrextend
 
 .PHONY: run test lint typecheck pytest proto bench deps sysdeps conformance clean
 

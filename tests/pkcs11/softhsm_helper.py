@@ -74,6 +74,13 @@ class SoftHsm:
                 return t
         raise RuntimeError(f"token {label!r} not found after initialisation")
 
+    def import_key(self, token: TokenInfo, pem_path: str, label: str, key_id: bytes,
+                   pin: str = USER_PIN) -> None:
+        """Provision a key pair from a PKCS#8 PEM file the way an operator does, with
+        `softhsm2-util --import` (it creates the private and the public key object)."""
+        self._util("--import", pem_path, "--token", token.label, "--label", label,
+                   "--id", key_id.hex(), "--pin", pin)
+
     def tokens(self) -> list[TokenInfo]:
         out, slot, serial, found = self._util("--show-slots"), None, None, []
         for line in out.splitlines():
