@@ -217,3 +217,35 @@ def test_policy_widened_in_the_key_store_does_not_unwrap(svc: ServiceProcess) ->
     svc.start()
     assert status(lambda: alice.export_key("k")) in CORRUPT
     assert status(lambda: alice.sign_hash("k", ALG, DIGEST)) in CORRUPT
+
+
+def test_warm_key_cache_does_not_hand_over_a_copied_row(svc: ServiceProcess) -> None:
+    """The software provider caches recently used private-key objects; a row copied to another
+    owner while alice's key is hot in that cache must still fail to unwrap for the copier."""
+    alice = svc.client("alice")
+    alice.generate_key("k", ecc_p256_sign_attrs())
+    pub = alice.export_public_key("k")
+    alice.sign_hash("k", ALG, DIGEST)  # the key object is now cached
+    db = sqlite3.connect(db_path(svc), timeout=10)
+    try:
+        cols = [r[1] for r in db.execute("PRAGMA table_info(key_mapping)")]
+        rest = ", ".join(c for c in cols if c != "application_name")
+        with db:
+            db.execute(f"INSERT INTO key_mapping (application_name, {rest}) SELECT 'mallory', "
+                       f"{rest} FROM key_mapping WHERE application_name='alice'")
+    finally:
+        db.close()
+    assert status(lambda: svc.client("mallory").sign_hash("k", ALG, DIGEST)) in CORRUPT
+    sig = alice.sign_hash("k", ALG, DIGEST)
+    der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
+    ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), pub).verify(
+        der, DIGEST, ec.ECDSA(Prehashed(hashes.SHA256())))
+    # Destroyed and re-created under the same name: the new key signs, not the cached old one.
+    alice.destroy_key("k")
+    alice.generate_key("k", ecc_p256_sign_attrs())
+    new_pub = alice.export_public_key("k")
+    assert new_pub != pub
+    sig = alice.sign_hash("k", ALG, DIGEST)
+    der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
+    ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), new_pub).verify(
+        der, DIGEST, ec.ECDSA(Prehashed(hashes.SHA256())))

@@ -8,6 +8,8 @@ import hashlib
 import hmac
 import logging
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -44,6 +46,7 @@ from pqparsec.service.providers.software.wrap import KeyWrapper, wipe
 log = logging.getLogger(__name__)
 
 HASHES = keys.HASHES
+KEY_CACHE_SIZE = 128  # private-key objects kept in memory (see docs/security.md)
 hash_algorithm = keys.hash_algorithm
 
 
@@ -78,6 +81,12 @@ class SoftwareBase(KeyProvider):
                  limits: ServiceLimits | None = None) -> None:
         super().__init__(store, name, limits)
         self.wrapper = KeyWrapper(kek, self.name)
+        # Recently used private-key objects, so a hot signing key is not unwrapped and parsed on
+        # every request. The cache key is everything unwrap() authenticates (owner, name,
+        # attributes, wrapped blob): a row copied to another owner or with altered attributes
+        # misses the cache and fails to unwrap, exactly as without the cache.
+        self._key_cache: OrderedDict[tuple[Identity, str, KeyAttributes, bytes], keys.PrivateKey] = OrderedDict()
+        self._key_cache_lock = threading.Lock()
 
     # -- key material -----------------------------------------------------------------------
 
@@ -90,8 +99,25 @@ class SoftwareBase(KeyProvider):
             wipe(buf)
 
     def private_key(self, rec: KeyRecord) -> keys.PrivateKey:
+        cache_key = (rec.owner, rec.key_name, rec.attributes, rec.key_id)
+        with self._key_cache_lock:
+            key = self._key_cache.get(cache_key)
+            if key is not None:
+                self._key_cache.move_to_end(cache_key)
+                return key
         with self.material(rec) as m:
-            return keys.load_private(m, rec.attributes, stored=True)
+            key = keys.load_private(m, rec.attributes, stored=True)
+        with self._key_cache_lock:
+            self._key_cache[cache_key] = key
+            while len(self._key_cache) > KEY_CACHE_SIZE:
+                self._key_cache.popitem(last=False)
+        return key
+
+    def forget_key(self, owner: Identity, key_name: str) -> None:
+        """Drop a destroyed key's object from the cache."""
+        with self._key_cache_lock:
+            for k in [k for k in self._key_cache if k[0] == owner and k[1] == key_name]:
+                del self._key_cache[k]
 
     def public_key(self, rec: KeyRecord) -> keys.PublicKey:
         with self.material(rec) as m:
@@ -143,6 +169,7 @@ class SoftwareBase(KeyProvider):
 
     def psa_destroy_key(self, app: Identity, req: KeyNameRequest) -> EmptyResult:
         self.remove(app, req.key_name)
+        self.forget_key(app, req.key_name)
         return EmptyResult()
 
     def psa_export_public_key(self, app: Identity, req: KeyNameRequest) -> KeyDataResult:
