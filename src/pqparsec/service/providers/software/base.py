@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 HASHES = keys.HASHES
 KEY_CACHE_SIZE = 128  # private-key objects kept in memory (see docs/security.md)
+_CacheKey = tuple[Identity, str, KeyAttributes, bytes]
 hash_algorithm = keys.hash_algorithm
 
 
@@ -85,7 +86,7 @@ class SoftwareBase(KeyProvider):
         # every request. The cache key is everything unwrap() authenticates (owner, name,
         # attributes, wrapped blob): a row copied to another owner or with altered attributes
         # misses the cache and fails to unwrap, exactly as without the cache.
-        self._key_cache: OrderedDict[tuple[Identity, str, KeyAttributes, bytes], keys.PrivateKey] = OrderedDict()
+        self._key_cache: OrderedDict[_CacheKey, keys.PrivateKey] = OrderedDict()
         self._key_cache_lock = threading.Lock()
 
     # -- key material -----------------------------------------------------------------------
