@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from benchlib import Bench, Measurement, fmt_ms, fmt_opt, fmt_rate, raw_request, send_once, table
+from benchlib import Bench, Measurement, best, fmt_ms, fmt_opt, fmt_rate, raw_request, send_once, table
 
 APP = "bench"
 SIGN_TARGET = 0.5
@@ -202,6 +202,16 @@ LABELS = {
 }
 
 
+def measure_ceiling(bench: Bench) -> Measurement | None:
+    """The zero-work C server with the most clients: the most any per-connection server can
+    reach with these clients on this machine (best of the rounds)."""
+    if not bench.ideal.available:
+        return None
+    n = max(bench.settings.concurrency)
+    return best([bench.pool.run(n, bench.ideal.path, bytes(36), bench.settings.duration,
+                                check_status=False) for _ in range(bench.settings.rounds)])
+
+
 def measure(bench: Bench) -> list[CryptoRow]:
     s = bench.settings
     local = in_process_ops()
@@ -219,7 +229,8 @@ def measure(bench: Bench) -> list[CryptoRow]:
     return rows
 
 
-def report(rows: list[CryptoRow], bench: Bench, baseline: Measurement | None = None) -> str:
+def report(rows: list[CryptoRow], bench: Bench, baseline: Measurement | None = None,
+           ceiling: Measurement | None = None) -> str:
     """The table; `baseline` (the bare server at the highest concurrency) puts the sign target in
     scale: no service that takes one connection per request can beat it on this machine."""
     s = bench.settings
@@ -257,8 +268,15 @@ def report(rows: list[CryptoRow], bench: Bench, baseline: Measurement | None = N
         if baseline is not None:
             out.append(f"For scale: the bare connect+answer baseline did {fmt_rate(baseline.rate)} req/s "
                        f"with {baseline.clients} clients, {baseline.rate / sign.in_process:.1%} of the "
-                       "in-process sign rate; a request-per-connection server on this machine "
-                       "cannot go faster than that.")
+                       "in-process sign rate (asyncio, as the service).")
+        if ceiling is not None:
+            out.append(f"Ceiling: a zero-work C server (accept, read, write 38 bytes, close) did "
+                       f"{fmt_rate(ceiling.rate)} req/s with {ceiling.clients} clients, "
+                       f"{ceiling.rate / sign.in_process:.1%} of the in-process sign rate: no "
+                       "request-per-connection server, in any language, goes faster with these "
+                       "clients on this machine.")
+        elif bench.ideal.why_not:
+            out.append(f"Ceiling: not measured: {bench.ideal.why_not}")
     return "\n".join(out)
 
 
@@ -269,7 +287,7 @@ def main() -> None:
     print(machine_summary())
     with Bench(settings) as bench:
         print()
-        print(report(measure(bench), bench))
+        print(report(measure(bench), bench, ceiling=measure_ceiling(bench)))
 
 
 if __name__ == "__main__":

@@ -247,6 +247,67 @@ class BaselineServer:
         self._proc.join(5)
 
 
+# The ceiling: the same exchange served by a zero-work C program (accept, read the header, write
+# 38 bytes, close; no parsing, no event loop). Whatever it reaches with our client processes on
+# this machine, no per-connection server in any language can beat. Needs a C compiler (`cc`).
+
+_IDEAL_C = r"""
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un a;
+    memset(&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    strncpy(a.sun_path, argv[1], sizeof a.sun_path - 1);
+    if (bind(s, (struct sockaddr *)&a, sizeof a) || listen(s, 1024)) { perror("bind"); return 1; }
+    puts("ready");
+    fflush(stdout);
+    char buf[4096], resp[38] = {0};
+    for (;;) {
+        int c = accept(s, 0, 0), n = 0, r;
+        if (c < 0) continue;
+        while (n < 36 && (r = (int)read(c, buf, sizeof buf)) > 0) n += r;
+        if (write(c, resp, sizeof resp) < 0) perror("write");
+        close(c);
+    }
+}
+"""
+
+
+class IdealServer:
+    """The zero-work C server in its own process; `available` is False without a compiler."""
+
+    def __init__(self, directory: str) -> None:
+        self.path = os.path.join(directory, "ideal.sock")
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.why_not = ""
+        src, exe = os.path.join(directory, "ideal.c"), os.path.join(directory, "ideal")
+        Path(src).write_text(_IDEAL_C)
+        try:
+            subprocess.run(["cc", "-O2", "-o", exe, src], check=True, capture_output=True)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            self.why_not = f"no C compiler ({exc})"
+            return
+        self.proc = subprocess.Popen([exe, self.path], stdout=subprocess.PIPE)
+        assert self.proc.stdout is not None
+        if self.proc.stdout.readline().strip() != b"ready":
+            self.stop()
+            self.why_not = "the C server did not start"
+
+    @property
+    def available(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
 # ------------------------------------------------------------------------------------------------
 # The service under test
 
@@ -392,10 +453,12 @@ class Bench:
         self.pool = ClientPool(max(settings.concurrency))
         self.service = Service(self.dir)
         self.baseline = BaselineServer(self.dir)
+        self.ideal = IdealServer(self.dir)
 
     def close(self) -> None:
         self.pool.close()
         self.baseline.stop()
+        self.ideal.stop()
         self.service.stop()
         self._tmp.cleanup()
 

@@ -122,7 +122,7 @@ class Dispatcher:
 
     async def _run(self, provider: Provider, opcode: Opcode, handler: Callable[..., Any],
                    app: Identity | None, request: Any) -> Any:
-        if opcode in provider.inline_opcodes:
+        if provider.runs_inline(opcode, app, request):
             return handler(app, request)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(provider.executor or self._executor, handler, app, request)

@@ -12,10 +12,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from pqparsec.protocol.ids import ProviderId
+from pqparsec.protocol.opcodes import Opcode
 from pqparsec.protocol.operations import (
     EmptyResult,
     KeyDataResult,
@@ -48,6 +51,7 @@ log = logging.getLogger(__name__)
 HASHES = keys.HASHES
 KEY_CACHE_SIZE = 128  # private-key objects kept in memory (see docs/security.md)
 _CacheKey = tuple[Identity, str, KeyAttributes, bytes]
+FAST_OPCODES = frozenset({Opcode.PSA_SIGN_HASH, Opcode.PSA_VERIFY_HASH})
 hash_algorithm = keys.hash_algorithm
 
 
@@ -88,6 +92,9 @@ class SoftwareBase(KeyProvider):
         # misses the cache and fails to unwrap, exactly as without the cache.
         self._key_cache: OrderedDict[_CacheKey, keys.PrivateKey] = OrderedDict()
         self._key_cache_lock = threading.Lock()
+        # (owner, key name) of cached elliptic-curve keys: signing or verifying with one takes
+        # tens of microseconds, less than the hand-off to a worker thread, so it runs inline.
+        self._fast_keys: set[tuple[Identity, str]] = set()
 
     # -- key material -----------------------------------------------------------------------
 
@@ -111,19 +118,30 @@ class SoftwareBase(KeyProvider):
         with self._key_cache_lock:
             self._key_cache[cache_key] = key
             while len(self._key_cache) > KEY_CACHE_SIZE:
-                self._key_cache.popitem(last=False)
+                old = self._key_cache.popitem(last=False)[0]
+                self._fast_keys.discard((old[0], old[1]))
+            if isinstance(key, ec.EllipticCurvePrivateKey):
+                self._fast_keys.add((rec.owner, rec.key_name))
+            else:  # a name re-used for a slower key (e.g. after DeleteClient) is fast no more
+                self._fast_keys.discard((rec.owner, rec.key_name))
         return key
+
+    def runs_inline(self, opcode: Opcode, app: Identity | None, request: Any) -> bool:
+        if opcode in FAST_OPCODES and app is not None:
+            return (app, request.key_name) in self._fast_keys
+        return super().runs_inline(opcode, app, request)
 
     def forget_key(self, owner: Identity, key_name: str) -> None:
         """Drop a destroyed key's object from the cache."""
         with self._key_cache_lock:
             for k in [k for k in self._key_cache if k[0] == owner and k[1] == key_name]:
                 del self._key_cache[k]
+            self._fast_keys.discard((owner, key_name))
 
     def public_key(self, rec: KeyRecord) -> keys.PublicKey:
+        if rec.attributes.key_type.is_key_pair:
+            return self.private_key(rec).public_key()
         with self.material(rec) as m:
-            if rec.attributes.key_type.is_key_pair:
-                return keys.load_private(m, rec.attributes, stored=True).public_key()
             return keys.load_public(m, rec.attributes)
 
     def _store_new(self, app: Identity, name: str, attrs: KeyAttributes, material: bytearray) -> None:
