@@ -48,6 +48,11 @@ class Provider:
         self.name = name or DEFAULT_PROVIDER_NAMES[self.provider_id]
         self.limits = limits or ServiceLimits()
 
+    def runs_inline(self, opcode: Opcode, app: Identity | None, request: Any) -> bool:
+        """Whether this request is cheap enough to run on the event loop thread (skipping the
+        hand-off to a worker thread and back, which costs more than a cheap operation)."""
+        return opcode in self.inline_opcodes
+
     @property
     def uuid(self) -> str:
         return PROVIDER_UUIDS[self.provider_id]
