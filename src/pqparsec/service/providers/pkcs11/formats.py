@@ -7,6 +7,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from pqparsec.protocol.psa import EccFamily, Hash
+from pqparsec.protocol.psa.hashes import CRYPTOGRAPHY_HASHES
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 
 # SECP-R1 curves the provider offers: bits -> (named-curve OID, cryptography curve).
@@ -34,14 +35,7 @@ HASH_OIDS: dict[Hash, str] = {
 }
 
 
-_HASH_CLASSES: dict[Hash, type[hashes.HashAlgorithm]] = {
-    Hash.MD5: hashes.MD5, Hash.SHA_1: hashes.SHA1, Hash.SHA_224: hashes.SHA224,
-    Hash.SHA_256: hashes.SHA256, Hash.SHA_384: hashes.SHA384, Hash.SHA_512: hashes.SHA512,
-    Hash.SHA_512_224: hashes.SHA512_224, Hash.SHA_512_256: hashes.SHA512_256,
-    Hash.SHA3_224: hashes.SHA3_224, Hash.SHA3_256: hashes.SHA3_256, Hash.SHA3_384: hashes.SHA3_384,
-    Hash.SHA3_512: hashes.SHA3_512,
-}
-assert set(_HASH_CLASSES) == set(HASH_OIDS)
+_HASH_CLASSES = {h: CRYPTOGRAPHY_HASHES[h] for h in HASH_OIDS}
 
 
 def hash_algorithm(h: Hash) -> hashes.HashAlgorithm:
