@@ -81,7 +81,8 @@ def test_encrypt_then_decrypt(cli: Cli, require_opcode: Require, oaep: bool) -> 
 
 @pytest.mark.parametrize("create", [["create-ecc-key"], ["create-rsa-key", "--for-signing"],
                                     ["create-rsa-key", "--for-signing-pss"],
-                                    ["create-ecc-key", "--curve", "secp384r1"]])
+                                    ["create-ecc-key", "--curve", "secp384r1"],
+                                    ["create-ed25519-key"], ["create-ed25519-key", "--ed448"]])
 def test_csr_verified_by_openssl(cli: Cli, openssl: str, tmp_path: Path,
                                  create: list[str]) -> None:
     cli(*create, "--key-name", "anta-key-csr")
@@ -107,6 +108,8 @@ def test_csr_verified_by_openssl(cli: Cli, openssl: str, tmp_path: Path,
     assert csr_pub == pem.read_text()
     if "--for-signing-pss" in create:
         assert "rsassaPss" in proc.stdout
+    if create[0] == "create-ed25519-key":  # PureEdDSA: the request itself is signed
+        assert ("ED448" if "--ed448" in create else "ED25519") in proc.stdout
 
 
 def test_csr_needs_a_signing_key(cli: Cli) -> None:

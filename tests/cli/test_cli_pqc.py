@@ -1,6 +1,6 @@
 """The post-quantum and EdDSA commands through the real `pqparsec` executable: create-mlkem-key,
 create-mldsa-key, create-slhdsa-key, create-ed25519-key, sign/verify (with --context),
-encapsulate/decapsulate."""
+encapsulate/decapsulate, and create-csr with ML-DSA keys."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from cli_support import Cli, run_openssl
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from pqparsec.protocol.psa import (
     EccFamily,
@@ -94,6 +96,35 @@ def test_ed25519_verified_by_openssl(cli: Cli, openssl: str, tmp_path: Path) -> 
     out = run_openssl(openssl, "pkeyutl", "-verify", "-pubin", "-inkey", str(tmp_path / "pub.pem"),
                       "-rawin", "-in", str(tmp_path / "msg"), "-sigfile", str(tmp_path / "sig"))
     assert "Signature Verified Successfully" in out
+
+
+def test_deterministic_slhdsa_key(cli: Cli) -> None:
+    cli("create-slhdsa-key", "-k", "det", "--deterministic")
+    assert _attrs(cli, "det").algorithm == SignAlg(SignKind.DETERMINISTIC_SLH_DSA)
+    sig = cli("sign", "-k", "det", "same input").stdout.strip()
+    assert cli("sign", "-k", "det", "same input").stdout.strip() == sig
+    cli("verify", "-k", "det", "same input", "-s", sig)
+
+
+@pytest.mark.parametrize(("level", "oid"), [("44", "2.16.840.1.101.3.4.3.17"),
+                                            ("65", "2.16.840.1.101.3.4.3.18"),
+                                            ("87", "2.16.840.1.101.3.4.3.19")])
+def test_mldsa_csr(cli: Cli, level: str, oid: str) -> None:
+    """OpenSSL 3.0 knows no ML-DSA: `cryptography` parses and verifies the request."""
+    cli("create-mldsa-key", "-k", "ml", "--level", level)
+    pem = cli("create-csr", "-k", "ml", "--cn", "pqparsec.example", "--san", "localhost").stdout
+    csr = x509.load_pem_x509_csr(pem.encode())
+    assert csr.signature_algorithm_oid.dotted_string == oid
+    assert csr.is_signature_valid
+    assert csr.subject.rfc4514_string() == "CN=pqparsec.example"
+    pub = cli("export-public-key", "-k", "ml").stdout
+    assert csr.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo
+                                         ).decode() == pub
+    cli("create-mldsa-key", "-k", "ml-hash", "--hash", "sha256")
+    refused = cli("create-csr", "-k", "ml-hash", "--cn", "x", check=False)
+    assert refused.returncode == 1 and "WrongKeyAlgorithm" in refused.stderr
+    assert "HashML-DSA" in refused.stderr
 
 
 @pytest.mark.parametrize("bits", ["512", "768", "1024"])

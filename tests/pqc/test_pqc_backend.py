@@ -38,7 +38,7 @@ def attrs(kt: KeyType, bits: int, alg: object = None) -> KeyAttributes:
 
 # -- ML-KEM (FIPS 203 KATs) ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("bits", [768, 1024])
+@pytest.mark.parametrize("bits", [512, 768, 1024])
 def test_ml_kem_keygen_and_decaps_known_answers(bits: int) -> None:
     for v in ml_kem_kat(bits):
         a = KeyAttributes(KeyType(KeyKind.ML_KEM_KEY_PAIR), bits)
@@ -48,18 +48,32 @@ def test_ml_kem_keygen_and_decaps_known_answers(bits: int) -> None:
         assert pqc.decapsulate(a, material, KemKind.ML_KEM, v["ct"]) == v["ss"]
         # implicit rejection: the invalid ciphertext yields the published pseudorandom secret
         assert pqc.decapsulate(a, material, KemKind.ML_KEM, v["ct_n"]) == v["ss_n"]
+        assert pqc.export_material(a, material) == v["d"] + v["z"]
 
 
-def test_ml_kem_512_known_answers_with_pqcrypto() -> None:
-    """ML-KEM-512 runs on pqcrypto, which takes the expanded dk: the KAT's sk."""
+def test_ml_kem_512_records_of_earlier_versions() -> None:
+    """Before ML-KEM-512 keys were kept as seeds, generation stored pqcrypto's expanded dk (the
+    KAT's sk, 1632 bytes). Such records still work; they only have no PSA export format."""
+    a = KeyAttributes(KeyType(KeyKind.ML_KEM_KEY_PAIR), 512)
     for v in ml_kem_kat(512):
-        a = KeyAttributes(KeyType(KeyKind.ML_KEM_KEY_PAIR), 512)
         assert pqc.public_from_material(a, v["sk"]) == v["pk"]
         assert pqc.decapsulate(a, v["sk"], KemKind.ML_KEM, v["ct"]) == v["ss"]
         assert pqc.decapsulate(a, v["sk"], KemKind.ML_KEM, v["ct_n"]) == v["ss_n"]
+        ss, ct = pqc.encapsulate(a, v["sk"], KemKind.ML_KEM)
+        assert pqc.decapsulate(a, v["sk"], KemKind.ML_KEM, ct) == ss
+        with pytest.raises(ParsecError) as e:
+            pqc.export_material(a, v["sk"])
+        assert e.value.status == ResponseStatus.PSA_ERROR_NOT_SUPPORTED
+    assert len(pqc.generate(a)) == 64  # new keys: the seed d || z
+
+
+@pytest.mark.parametrize("bits", [512, 768, 1024])
+def test_ml_kem_public_key_modulus_check(bits: int) -> None:
+    """FIPS 203 section 7.2: every coefficient of ek must be below q; 0xff... is not."""
+    a = KeyAttributes(KeyType(KeyKind.ML_KEM_PUBLIC_KEY), bits)
     with pytest.raises(ParsecError) as e:
-        pqc.import_material(KeyAttributes(KeyType(KeyKind.ML_KEM_KEY_PAIR), 512), bytes(64))
-    assert e.value.status == ResponseStatus.PSA_ERROR_NOT_SUPPORTED
+        pqc.import_material(a, b"\xff" * pqc.ML_KEM[bits].ek_len)
+    assert e.value.status == ResponseStatus.PSA_ERROR_INVALID_ARGUMENT
 
 
 def test_ml_kem_encapsulation_known_answer_with_pycryptodome() -> None:
@@ -188,6 +202,26 @@ def test_slh_dsa_key_pair_import_checks_consistency() -> None:
     assert e.value.status == ResponseStatus.PSA_ERROR_INVALID_ARGUMENT
 
 
+@pytest.mark.skipif(not pqc.DETERMINISTIC_SLH_DSA_AVAILABLE, reason="slh-dsa is not installed")
+def test_slh_dsa_worker_processes() -> None:
+    """slh-dsa runs in worker processes (it holds the GIL for whole signatures); a worker that
+    dies is replaced, and an error inside one comes back as WorkerError."""
+    from pqparsec.service.providers import slh_dsa_worker as w
+
+    kt = KeyType.slh_dsa_key_pair(SlhDsaFamily.SHA2_F)
+    sk = bytes(pqc.generate(attrs(kt, 128, SignAlg(SignKind.SLH_DSA))))
+    assert w.run(w.root_matches, "sha2_128f", sk)
+    assert not w.run(w.root_matches, "sha2_128f", sk[:-1] + bytes([sk[-1] ^ 1]))
+    for worker in list(w._idle.queue):
+        worker.proc.kill()
+        worker.proc.wait()
+    sig = w.run(w.sign_pure, "sha2_128f", sk, b"m", b"c", False)
+    assert sig == w.run(w.sign_pure, "sha2_128f", sk, b"m", b"c", False)  # deterministic
+    assert not w._in_process
+    with pytest.raises(w.WorkerError, match="AttributeError"):
+        w.run(w.sign_pure, "no_such_set", sk, b"m", b"", False)
+
+
 # -- Edwards (RFC 8032 test vector 1) ------------------------------------------------------------
 
 def test_ed25519_rfc8032_vector() -> None:
@@ -218,7 +252,8 @@ def test_capability_helper() -> None:
     det_slh = KeyAttributes(KeyType.slh_dsa_key_pair(SlhDsaFamily.SHA2_F), 128,
                             KeyPolicy(UsageFlags(sign_message=True),
                                       SignAlg(SignKind.DETERMINISTIC_SLH_DSA)))
-    assert pqc.pqc_capability(CheckType.USE, det_slh) is False  # pqcrypto signs hedged only
+    # pqcrypto signs hedged only; slh-dsa signs deterministically
+    assert pqc.pqc_capability(CheckType.USE, det_slh) is pqc.DETERMINISTIC_SLH_DSA_AVAILABLE
     hash_slh = KeyAttributes(KeyType.slh_dsa_key_pair(SlhDsaFamily.SHA2_F), 128,
                              KeyPolicy(UsageFlags(sign_hash=True),
                                        SignAlg(SignKind.HASH_SLH_DSA, ANY_HASH)))

@@ -38,7 +38,10 @@ from pqparsec.protocol.psa import (
     UsageFlags,
 )
 from pqparsec.protocol.status import ResponseStatus
-from pqparsec.service.providers.software.pqc import DETERMINISTIC_ML_DSA_AVAILABLE
+from pqparsec.service.providers.software.pqc import (
+    DETERMINISTIC_ML_DSA_AVAILABLE,
+    DETERMINISTIC_SLH_DSA_AVAILABLE,
+)
 
 KEM_USAGE = UsageFlags(encrypt=True, decrypt=True, export=True)
 SIGN_USAGE = UsageFlags(sign_hash=True, verify_hash=True, sign_message=True, verify_message=True,
@@ -85,22 +88,22 @@ def test_ml_kem_round_trip(pq: PqcClient, bits: int) -> None:
         ResponseStatus.PSA_ERROR_INVALID_ARGUMENT
     assert status_of(lambda: pq.encapsulate("kem", KemKind.X_WING)) == \
         ResponseStatus.PSA_ERROR_INVALID_ARGUMENT
-    if bits == 512:  # pqcrypto keeps no seed d || z: no PSA export format
-        assert status_of(lambda: pq.export_key("kem")) == ResponseStatus.PSA_ERROR_NOT_SUPPORTED
-    else:
-        seed = pq.export_key("kem")
-        assert len(seed) == 64
-        pq.import_key("kem-again", kem_attrs(KeyKind.ML_KEM_KEY_PAIR, bits), seed)
-        assert pq.export_public_key("kem-again") == pub
-        assert pq.decapsulate("kem-again", KemKind.ML_KEM, ct) == ss
+    seed = pq.export_key("kem")  # the PSA format: the seed d || z
+    assert len(seed) == 64
+    pq.import_key("kem-again", kem_attrs(KeyKind.ML_KEM_KEY_PAIR, bits), seed)
+    assert pq.export_public_key("kem-again") == pub
+    assert pq.decapsulate("kem-again", KemKind.ML_KEM, ct) == ss
 
 
-@pytest.mark.parametrize("bits", [768, 1024])
+@pytest.mark.parametrize("bits", [512, 768, 1024])
 def test_ml_kem_known_answers_through_service(pq: PqcClient, bits: int) -> None:
+    """NIST KAT: key generation from d || z (the public key), decapsulation, implicit rejection;
+    the key pair exports as the seed it was imported from."""
     for i, v in enumerate(ml_kem_kat(bits, 2)):
         name = f"kat{i}"
         pq.import_key(name, kem_attrs(KeyKind.ML_KEM_KEY_PAIR, bits), v["d"] + v["z"])
         assert pq.export_public_key(name) == v["pk"]
+        assert pq.export_key(name) == v["d"] + v["z"]
         assert pq.decapsulate(name, KemKind.ML_KEM, v["ct"]) == v["ss"]
         assert pq.decapsulate(name, KemKind.ML_KEM, v["ct_n"]) == v["ss_n"]
 
@@ -293,18 +296,32 @@ def test_slh_dsa_fast_sets(pq: PqcClient, fam: SlhDsaFamily, bits: int) -> None:
     assert status_of(lambda: pq.verify_message_with_context("slh", pure, msg + b"!", sig, CTX)) == \
         ResponseStatus.PSA_ERROR_INVALID_SIGNATURE
     assert status_of(lambda: pq.sign_message_with_context(
-        "slh", SignAlg(SignKind.DETERMINISTIC_SLH_DSA), msg)) in (
-        ResponseStatus.PSA_ERROR_NOT_PERMITTED, ResponseStatus.PSA_ERROR_NOT_SUPPORTED)
-    # HashSLH-DSA: sign a hash, verify the message, and a public-key copy verifies too
+        "slh", SignAlg(SignKind.DETERMINISTIC_SLH_DSA), msg)) == \
+        ResponseStatus.PSA_ERROR_NOT_PERMITTED  # hedged and deterministic differ for signing
+    # HashSLH-DSA: the service hashes (PsaSignMessage), or the client does (PsaSignHash); both
+    # verify either way, and pqcrypto, whose HashSLH-DSA hashes the message itself, agrees
     halg = SignAlg(SignKind.HASH_SLH_DSA, Hash.SHA_256)
     pq.generate_key("slh-hash", sign_attrs(kt, bits, SignAlg(SignKind.HASH_SLH_DSA, ANY_HASH)))
-    hsig = pq.sign_hash_with_context("slh-hash", halg, hashlib.sha256(msg).digest(), CTX)
-    pq.verify_message_with_context("slh-hash", halg, msg, hsig, CTX)
+    digest = hashlib.sha256(msg).digest()
+    msig = pq.sign_message_with_context("slh-hash", halg, msg, CTX)
+    pq.verify_hash_with_context("slh-hash", halg, digest, msig, CTX)
+    sha256 = {"hash_algorithm": pqcrypto.HashAlgorithm.Sha256}
+    _slh_module(fam, bits).verify(pq.export_public_key("slh-hash"), msg, msig, context=CTX, **sha256)
     pq.import_key("slh-hash-pub", sign_attrs(KeyType.slh_dsa_public_key(fam), 0, halg),
                   pq.export_public_key("slh-hash"))
-    pq.verify_hash_with_context("slh-hash-pub", halg, hashlib.sha256(msg).digest(), hsig, CTX)
-    assert status_of(lambda: pq.verify_message_with_context("slh-hash-pub", halg, msg, hsig)) == \
+    assert status_of(lambda: pq.verify_message_with_context("slh-hash-pub", halg, msg, msig)) == \
         ResponseStatus.PSA_ERROR_INVALID_SIGNATURE  # wrong (empty) context
+    if bits != 128 or not DETERMINISTIC_SLH_DSA_AVAILABLE:
+        return  # a hash from the client, and deterministic signing: slh-dsa, slower
+    hsig = pq.sign_hash_with_context("slh-hash", halg, digest, CTX)
+    pq.verify_message_with_context("slh-hash-pub", halg, msg, hsig, CTX)
+    _slh_module(fam, bits).verify(pq.export_public_key("slh-hash"), msg, hsig, context=CTX, **sha256)
+    det = SignAlg(SignKind.DETERMINISTIC_SLH_DSA)
+    pq.generate_key("slh-det", sign_attrs(kt, bits, det))
+    dsig = pq.sign_message_with_context("slh-det", det, msg, CTX)
+    assert pq.sign_message_with_context("slh-det", det, msg, CTX) == dsig
+    pq.verify_message_with_context("slh-det", pure, msg, dsig, CTX)
+    _slh_module(fam, bits).verify(pq.export_public_key("slh-det"), msg, dsig, context=CTX)
 
 
 @pytest.mark.slow
@@ -318,9 +335,11 @@ def test_slh_dsa_small_sets(pq: PqcClient, fam: SlhDsaFamily, bits: int, prehash
     sig = pq.sign_message_with_context("slh", alg, msg, CTX)
     assert len(sig) == {128: 7856, 192: 16224, 256: 29792}[bits]
     pq.verify_message_with_context("slh", alg, msg, sig, CTX)
-    data = hashlib.sha512(msg).digest() if prehash else msg
+    # pqcrypto's HashSLH-DSA takes the message (and hashes it): FIPS 205 HashSLH-DSA.Verify
     kw = {"hash_algorithm": pqcrypto.HashAlgorithm.Sha512} if prehash else {}
-    _slh_module(fam, bits).verify(pq.export_public_key("slh"), data, sig, context=CTX, **kw)
+    _slh_module(fam, bits).verify(pq.export_public_key("slh"), msg, sig, context=CTX, **kw)
+    if prehash:
+        pq.verify_hash_with_context("slh", alg, hashlib.sha512(msg).digest(), sig, CTX)
 
 
 # -- EdDSA ---------------------------------------------------------------------------------------
@@ -435,15 +454,16 @@ def test_can_do_crypto(pq: PqcClient) -> None:
            (CheckType.GENERATE, sign_attrs(KeyType(KeyKind.ML_DSA_KEY_PAIR), 192,
                                            SignAlg(SignKind.HASH_ML_DSA, Hash.SHA_512))),
            (CheckType.GENERATE, sign_attrs(KeyType.ecc_key_pair(EccFamily.TWISTED_EDWARDS), 448,
-                                           SignAlg(SignKind.PURE_EDDSA)))]
-    no = [(CheckType.IMPORT, kem_attrs(KeyKind.ML_KEM_KEY_PAIR, 512)),
-          (CheckType.GENERATE, kem_attrs(KeyKind.ML_KEM_PUBLIC_KEY, 768)),
+                                           SignAlg(SignKind.PURE_EDDSA))),
+           (CheckType.IMPORT, kem_attrs(KeyKind.ML_KEM_KEY_PAIR, 512))]
+    det_slh = (CheckType.USE, sign_attrs(KeyType.slh_dsa_key_pair(SlhDsaFamily.SHA2_F), 128,
+                                         SignAlg(SignKind.DETERMINISTIC_SLH_DSA)))
+    no = [(CheckType.GENERATE, kem_attrs(KeyKind.ML_KEM_PUBLIC_KEY, 768)),
           (CheckType.DERIVE, kem_attrs(KeyKind.ML_KEM_KEY_PAIR, 768)),
           (CheckType.USE, kem_attrs(KeyKind.ML_KEM_KEY_PAIR, 768, KemKind.X_WING)),
-          (CheckType.USE, sign_attrs(KeyType.slh_dsa_key_pair(SlhDsaFamily.SHA2_F), 128,
-                                     SignAlg(SignKind.DETERMINISTIC_SLH_DSA))),
           (CheckType.USE, sign_attrs(KeyType.ecc_key_pair(EccFamily.SECP_R1), 256,
                                      SignAlg(SignKind.ML_DSA)))]
+    (yes if DETERMINISTIC_SLH_DSA_AVAILABLE else no).append(det_slh)
     for check, attrs in yes:
         assert pq.can_do_crypto(check, attrs), (check, attrs)
     for check, attrs in no:

@@ -224,13 +224,21 @@ def test_generated_samples_round_trip(opcode: Opcode) -> None:
 
 
 def _one_per_oneof(value: Any, pb: Any) -> Any:
-    """Keep the first member of each top-level oneof whose members are optional scalar fields of
-    the dataclass (AdoptKey's label / id); a protobuf message holds only one."""
-    drop = {}
-    for group in pb.DESCRIPTOR.oneofs:
+    """Keep the first member of each oneof whose members are optional fields of the dataclass
+    (AdoptKey's label / id, AttestKey's mechanisms), in nested messages too; a protobuf message
+    holds only one."""
+    desc = getattr(pb, "DESCRIPTOR", pb)
+    changes: dict[str, Any] = {}
+    for group in desc.oneofs:
         names = [fd.name for fd in group.fields if hasattr(value, fd.name)]
-        drop.update({name: None for name in names[1:]})
-    return dataclasses.replace(value, **drop) if drop else value
+        changes.update({name: None for name in names[1:]})
+    for fd in desc.fields:
+        sub = getattr(value, fd.name, None)
+        if fd.name not in changes and fd.message_type is not None and \
+                fd.message_type.full_name not in ops._MODEL_TYPES and \
+                dataclasses.is_dataclass(sub) and not isinstance(sub, type):
+            changes[fd.name] = _one_per_oneof(sub, fd.message_type)
+    return dataclasses.replace(value, **changes) if changes else value
 
 
 @pytest.mark.parametrize("opcode", list(OPERATIONS), ids=lambda o: o.name)

@@ -23,6 +23,7 @@ from pqparsec.client.errors import (
     NotPermitted,
     NotSupported,
     ParsecClientError,
+    PlatformStateChanged,
     ProviderUnavailable,
     ServiceError,
     TransportError,
@@ -96,6 +97,9 @@ def exit_code(exc: ParsecClientError) -> Exit:
 
 
 def _service_hint(exc: ServiceError, app: str, provider: str) -> str:
+    if isinstance(exc, PlatformStateChanged):
+        return ("the key works again once the PCRs hold those values again (e.g. after a reboot "
+                "into the state it was bound to); otherwise create a new key")
     st = exc.status
     hints = {
         ResponseStatus.PSA_ERROR_DOES_NOT_EXIST:

@@ -216,8 +216,9 @@ def authenticator_text(a: AuthenticatorInfo) -> str:
 
 def key_text(k: KeyInfo) -> str:
     a = k.attributes
+    bound = "" if a.pcr_binding is None else f", bound to PCRs {a.pcr_binding.describe()}"
     return (f"* {k.name} ({provider_name(k.provider_id)}, {key_type(a.key_type)}, "
-            f"{a.key_bits} bits, permitted algorithm: {algorithm(a.algorithm)})")
+            f"{a.key_bits} bits, permitted algorithm: {algorithm(a.algorithm)}{bound})")
 
 
 # -- JSON ---------------------------------------------------------------------------------------
@@ -244,6 +245,10 @@ def key_json(k: KeyInfo, labels: dict[str, str] | None = None) -> dict[str, Any]
         "usage": a.usage.names(),
         "algorithm": algorithm(a.algorithm),
     }
+    if a.pcr_binding is not None:
+        b = a.pcr_binding
+        out["pcr_binding"] = {"pcrs": list(b.pcrs), "bank": hash_name(b.bank),
+                              "digest": b.digest.hex()}
     if labels is not None:
         out["labels"] = labels
     return out

@@ -4,34 +4,63 @@ and the client-side `label` commands."""
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 import click
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa, x25519
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x25519
 from cryptography.x509.oid import NameOID
 
 from pqparsec.cli.context import Tool, b64, emit_json, pass_tool, read_file
 from pqparsec.cli.errors import CliError
 from pqparsec.cli.specs import CURVES, SYMMETRIC
 from pqparsec.client import keys, templates
-from pqparsec.client.adapter import ServiceECPrivateKey, ServiceRSAPrivateKey, service_private_key
+from pqparsec.client.csr import build_csr
 from pqparsec.client.errors import KeyTypeError
-from pqparsec.protocol.operations import KeyInfo
 from pqparsec.protocol.psa import (
-    AnyHash,
     EccFamily,
-    Hash,
     KeyAgreementAlg,
     KeyAttributes,
-    KeyKind,
-    SignAlg,
-    SignKind,
 )
 
 key_name_option = click.option("-k", "--key-name", required=True, help="The key's name.")
 exportable_option = click.option("-x", "--exportable", is_flag=True,
                                  help="Allow PsaExportKey of the key (export usage flag).")
+
+
+def _pcr_list(ctx: click.Context, param: click.Parameter, value: str | None) -> list[int] | None:
+    if value is None:
+        return None
+    try:
+        return [int(part, 10) for part in value.split(",")]
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: expected PCR indices such as 7,16") from None
+
+
+def _hex_digest(ctx: click.Context, param: click.Parameter, value: str | None) -> bytes:
+    if value is None:
+        return b""
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not hexadecimal") from None
+
+
+def pcr_options(f: Any) -> Any:
+    """--pcr / --pcr-digest: bind the key to platform state (extension; TPM provider)."""
+    f = click.option("--pcr-digest", "pcr_digest", callback=_hex_digest, metavar="HEX",
+                     help="With --pcr: the SHA-256 of the PCR values (ascending PCR order) the "
+                          "key is bound to, instead of their current values.")(f)
+    return click.option("--pcr", "pcrs", callback=_pcr_list, metavar="INDICES",
+                        help="Bind the key to these PCRs (e.g. 7,16): it signs and decrypts only "
+                             "while they hold their current values (TPM provider; a pqparsec "
+                             "protocol extension).")(f)
+
+
+def _check_pcr_options(pcrs: list[int] | None, pcr_digest: bytes) -> None:
+    if pcr_digest and pcrs is None:
+        raise click.UsageError("--pcr-digest needs --pcr")
 
 
 def _wrong_key(message: str) -> CliError:
@@ -61,13 +90,16 @@ def _rsa_attributes(bits: int, for_signing: bool, pss: bool, oaep: bool,
 @click.option("-o", "--oaep", is_flag=True,
               help="Encrypt with RSA-OAEP (SHA-256) instead of RSA PKCS#1 v1.5.")
 @exportable_option
+@pcr_options
 @pass_tool
 def create_rsa_key(tool: Tool, key_name: str, for_signing: bool, for_signing_pss: bool,
-                   bits: int, oaep: bool, exportable: bool) -> None:
+                   bits: int, oaep: bool, exportable: bool, pcrs: list[int] | None,
+                   pcr_digest: bytes) -> None:
     """Create an RSA key pair; an encryption key (PKCS#1 v1.5) unless -s/-r is given."""
+    _check_pcr_options(pcrs, pcr_digest)
     attrs, purpose = _rsa_attributes(bits, for_signing, for_signing_pss, oaep, exportable)
     tool.info(f"Creating RSA {purpose} key...")
-    tool.client.generate_key(key_name, attrs)
+    tool.client.generate_key(key_name, attrs, pcrs=pcrs, pcr_digest=pcr_digest)
     tool.info(f"Key \"{key_name}\" created.")
 
 
@@ -78,13 +110,16 @@ def create_rsa_key(tool: Tool, key_name: str, for_signing: bool, for_signing_pss
               help="The curve (x25519/x448 keys are for key agreement, ed25519/ed448 for EdDSA).")
 @click.option("--ecdh", is_flag=True, help="A key agreement (ECDH) key instead of a signing key.")
 @exportable_option
+@pcr_options
 @pass_tool
-def create_ecc_key(tool: Tool, key_name: str, curve: str, ecdh: bool, exportable: bool) -> None:
+def create_ecc_key(tool: Tool, key_name: str, curve: str, ecdh: bool, exportable: bool,
+                   pcrs: list[int] | None, pcr_digest: bytes) -> None:
     """Create an ECC key pair: by default SECP-R1 256 for ECDSA with SHA-256.
 
     ed25519/ed448 keys (PureEdDSA) are a pqparsec protocol extension: `list-keys --extensions`
     shows them.
     """
+    _check_pcr_options(pcrs, pcr_digest)
     family, bits = CURVES[curve]
     if family == EccFamily.TWISTED_EDWARDS:
         if ecdh:
@@ -97,7 +132,7 @@ def create_ecc_key(tool: Tool, key_name: str, curve: str, ecdh: bool, exportable
     else:
         tool.info("Creating ECC signing key...")
         attrs = templates.ecc_signing(bits, family, exportable=exportable)
-    tool.client.generate_key(key_name, attrs)
+    tool.client.generate_key(key_name, attrs, pcrs=pcrs, pcr_digest=pcr_digest)
     tool.info(f"Key \"{key_name}\" created.")
 
 
@@ -221,42 +256,6 @@ def delete_key(tool: Tool, key_name: str) -> None:
 
 # -- create-csr ---------------------------------------------------------------------------------
 
-CsrHash = hashes.SHA256 | hashes.SHA384 | hashes.SHA512
-_CSR_HASHES: dict[Hash, type[CsrHash]] = {Hash.SHA_256: hashes.SHA256, Hash.SHA_384: hashes.SHA384,
-                                          Hash.SHA_512: hashes.SHA512}
-
-
-def csr_signature(info: KeyInfo) -> tuple[CsrHash, padding.PSS | padding.PKCS1v15 | None]:
-    """The hash (and RSA padding) a CSR is signed with, from the key's policy, as parsec-tool
-    chooses them: RSA PKCS#1 v1.5 or PSS with SHA-256/384/512, ECDSA on P-256/384/521 with the
-    curve's hash."""
-    attrs = info.attributes
-    alg = attrs.algorithm
-    if not isinstance(alg, SignAlg):
-        raise _wrong_key(f"key {info.name!r} is not a signing key, which a CSR needs")
-    kt = attrs.key_type
-    if alg.kind in (SignKind.RSA_PKCS1V15_SIGN, SignKind.RSA_PSS):
-        h = Hash.SHA_256 if isinstance(alg.hash, AnyHash) or alg.hash is None else alg.hash
-        if h not in _CSR_HASHES:
-            raise _wrong_key(f"key {info.name!r} requires {h.name}, which CSRs do not use")
-        algo = _CSR_HASHES[h]()
-        if alg.kind == SignKind.RSA_PSS:
-            return algo, padding.PSS(padding.MGF1(algo), padding.PSS.DIGEST_LENGTH)
-        return algo, padding.PKCS1v15()
-    if alg.kind in (SignKind.ECDSA, SignKind.DETERMINISTIC_ECDSA):
-        if kt.kind != KeyKind.ECC_KEY_PAIR or kt.ecc_family != EccFamily.SECP_R1:
-            raise _wrong_key("CSRs need an ECDSA key on a SECP-R1 (NIST P) curve")
-        expected = {256: Hash.SHA_256, 384: Hash.SHA_384, 521: Hash.SHA_512}.get(attrs.key_bits)
-        if expected is None:
-            raise _wrong_key(f"CSRs need a P-256, P-384 or P-521 key, not {attrs.key_bits} bits")
-        h = expected if isinstance(alg.hash, AnyHash) or alg.hash is None else alg.hash
-        if h != expected:
-            raise _wrong_key(f"a {attrs.key_bits}-bit key signs CSRs with {expected.name}, but "
-                             f"the key's policy requires {h.name}")
-        return _CSR_HASHES[h](), None
-    raise _wrong_key(f"{alg.kind.name} signatures cannot sign a CSR")
-
-
 def _san(value: str) -> x509.GeneralName:
     try:
         return x509.IPAddress(ipaddress.ip_address(value))
@@ -279,11 +278,11 @@ def _san(value: str) -> x509.GeneralName:
 def create_csr(tool: Tool, key_name: str, common_name: str | None, locality: str | None,
                organization: str | None, organizational_unit: str | None, state: str | None,
                country: str | None, serial_number: str | None, sans: tuple[str, ...]) -> None:
-    """Create a certificate signing request (PEM) signed by a key in the service."""
-    client = tool.client
-    info = client.key_info(key_name)
-    algo, pad = csr_signature(info)
-    key: ServiceECPrivateKey | ServiceRSAPrivateKey = service_private_key(client, key_name, info)
+    """Create a certificate signing request (PEM) signed by a key in the service.
+
+    RSA and ECDSA keys as parsec-tool; Ed25519, Ed448 and (pure) ML-DSA keys too, a pqparsec
+    extension (signature algorithms 1.3.101.112 / .113, 2.16.840.1.101.3.4.3.17-19).
+    """
     parts = [(NameOID.COMMON_NAME, common_name), (NameOID.ORGANIZATIONAL_UNIT_NAME,
              organizational_unit), (NameOID.ORGANIZATION_NAME, organization),
              (NameOID.LOCALITY_NAME, locality), (NameOID.STATE_OR_PROVINCE_NAME, state),
@@ -292,11 +291,7 @@ def create_csr(tool: Tool, key_name: str, common_name: str | None, locality: str
         name = x509.Name([x509.NameAttribute(oid, v) for oid, v in parts if v is not None])
     except ValueError as exc:
         raise click.UsageError(f"subject: {exc}") from None
-    builder = x509.CertificateSigningRequestBuilder().subject_name(name)
-    if sans:
-        builder = builder.add_extension(x509.SubjectAlternativeName([_san(s) for s in sans]),
-                                        critical=False)
-    csr = builder.sign(key, algo, rsa_padding=pad) if pad is not None else builder.sign(key, algo)
+    csr = build_csr(tool.client, key_name, name, sans=[_san(s) for s in sans])
     click.echo(csr.public_bytes(serialization.Encoding.PEM).decode(), nl=False)
 
 

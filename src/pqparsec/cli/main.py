@@ -10,7 +10,14 @@ import click
 from click.shell_completion import get_completion_class
 
 from pqparsec import __version__
-from pqparsec.cli import admin_commands, core_commands, crypto_commands, key_commands, pqc_commands
+from pqparsec.cli import (
+    admin_commands,
+    attest_commands,
+    core_commands,
+    crypto_commands,
+    key_commands,
+    pqc_commands,
+)
 from pqparsec.cli.context import DEFAULT_APP_NAME, Tool
 from pqparsec.cli.errors import EXIT_HELP, CliError, Exit, from_client_error
 from pqparsec.cli.format import provider_name
@@ -134,6 +141,7 @@ for _command in (
 ):
     cli.add_command(_command)
 cli.add_command(admin_commands.adopt_key)  # pqparsec extension (admin)
+cli.add_command(attest_commands.attest_key)  # pqparsec extension (TPM2_Certify)
 
 
 def main() -> None:

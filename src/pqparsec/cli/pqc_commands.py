@@ -95,13 +95,19 @@ def create_mldsa_key(tool: Tool, key_name: str, level: str, hash_name: str | Non
               show_default=True, help="The security category (n = bits / 8).")
 @click.option("--hash", "hash_name", type=click.Choice(list(PREHASHES)),
               help="HashSLH-DSA with this pre-hash instead of pure SLH-DSA.")
+@click.option("--deterministic", is_flag=True,
+              help="Deterministic instead of hedged signing (needs slh-dsa in the service; "
+                   "slower: pure Python).")
 @exportable_option
 @pass_tool
 def create_slhdsa_key(tool: Tool, key_name: str, family: str, bits: str, hash_name: str | None,
-                      exportable: bool) -> None:
+                      deterministic: bool, exportable: bool) -> None:
     """Create an SLH-DSA (FIPS 205) signing key pair: SLH-DSA-SHA2-128f by default."""
-    alg = (SignAlg(SignKind.SLH_DSA) if hash_name is None
-           else SignAlg(SignKind.HASH_SLH_DSA, PREHASHES[hash_name]))
+    if hash_name is None:
+        alg = SignAlg(SignKind.DETERMINISTIC_SLH_DSA if deterministic else SignKind.SLH_DSA)
+    else:
+        kind = SignKind.DETERMINISTIC_HASH_SLH_DSA if deterministic else SignKind.HASH_SLH_DSA
+        alg = SignAlg(kind, PREHASHES[hash_name])
     attrs = KeyAttributes(KeyType.slh_dsa_key_pair(SLH_DSA_FAMILIES[family]), int(bits),
                           KeyPolicy(_usage(True, exportable), alg))
     _create(tool, key_name, f"SLH-DSA-{family.upper()}-{bits}", attrs)

@@ -22,6 +22,7 @@ from pqparsec.client.errors import (
     NotPermitted,
     NotSupported,
     ParsecClientError,
+    PlatformStateChanged,
     ProviderUnavailable,
     ServiceError,
     TransportError,
@@ -33,7 +34,8 @@ from pqparsec.client.transport import Transport, default_endpoint
 __all__ = [
     "AdminRequired", "AlreadyExists", "AuthenticationFailed", "BasicClient", "ClientConfigError",
     "InvalidArgument", "InvalidPadding", "InvalidSignature", "KeyNotFound", "KeyTypeError",
-    "LabelStore", "NotPermitted", "NotSupported", "ParsecClientError", "ProviderUnavailable",
+    "LabelStore", "NotPermitted", "NotSupported", "ParsecClientError", "PlatformStateChanged",
+    "ProviderUnavailable",
     "ServiceECPrivateKey", "ServiceError", "ServiceRSAPrivateKey", "Transport", "TransportError",
     "default_endpoint", "service_error", "service_private_key", "templates",
 ]

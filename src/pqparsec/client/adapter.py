@@ -7,6 +7,11 @@ classes, so they can be passed where cryptography expects a private key for sign
 hash (PsaSignHash); ECDH and RSA decryption also go to the service. The private key never leaves
 it: `private_numbers()` and `private_bytes()` raise `KeyTypeError`.
 
+`ServiceEd25519PrivateKey`, `ServiceEd448PrivateKey` and `ServiceMLDSA{44,65,87}PrivateKey` do
+the same for the schemes that sign the message itself (pqparsec protocol extension: PureEdDSA,
+ML-DSA): `sign(data)` is PsaSignMessage, so ``builder.sign(key, None)`` makes an Ed25519 / Ed448
+/ ML-DSA CSR or certificate with a key that stays in the service.
+
 The algorithm family comes from the key's policy (ECDSA vs deterministic ECDSA); the padding and
 hash come from the caller, and the service enforces that they are permitted.
 """
@@ -16,7 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, mldsa, rsa
 from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
@@ -34,6 +39,7 @@ from pqparsec.protocol.operations import (
     PsaAsymmetricDecryptRequest,
     PsaRawKeyAgreementRequest,
     PsaSignHashRequest,
+    PsaSignMessageRequest,
 )
 from pqparsec.protocol.psa import (
     EccFamily,
@@ -205,13 +211,155 @@ class ServiceRSAPrivateKey(_ServiceKey, rsa.RSAPrivateKey):
         return self
 
 
-ServicePrivateKey = ServiceECPrivateKey | ServiceRSAPrivateKey
+class _ServiceMessageSigner(_ServiceKey):
+    """Keys whose scheme signs the message itself (PureEdDSA, ML-DSA): `sign` is PsaSignMessage
+    with the algorithm of the key's policy (hedged or deterministic ML-DSA, as the key says)."""
+
+    _what = ""
+    _kinds: tuple[SignKind, ...] = ()
+
+    def __init__(self, client: BasicClient, key_name: str, info: KeyInfo,
+                 kind: KeyKind, bits: int, family: EccFamily | None = None) -> None:
+        attrs = info.attributes
+        kt = attrs.key_type
+        if kt.kind != kind or attrs.key_bits != bits or kt.ecc_family != family:
+            raise KeyTypeError(f"key {key_name!r} is a {attrs.key_bits}-bit {kt.describe()}, not "
+                               f"an {self._what} key pair")
+        policy = attrs.algorithm
+        if not isinstance(policy, SignAlg) or policy.kind not in self._kinds:
+            raise KeyTypeError(f"key {key_name!r} does not permit "
+                               f"{' or '.join(k.name for k in self._kinds)} signatures")
+        super().__init__(client, key_name, info)
+        self._alg = policy
+        self._public_key = client.public_key(key_name, info=info)
+
+    def _sign_message(self, data: bytes | bytearray | memoryview,
+                      context: bytes | bytearray | memoryview | None = None) -> bytes:
+        return bytes(self._call(Opcode.PSA_SIGN_MESSAGE, PsaSignMessageRequest(
+            self.key_name, self._alg, bytes(data), bytes(context or b""))).signature)
+
+    def private_bytes(self, encoding: serialization.Encoding,
+                      format: serialization.PrivateFormat,
+                      encryption_algorithm: serialization.KeySerializationEncryption) -> bytes:
+        _no_private_material(self.key_name)
+
+    def private_bytes_raw(self) -> bytes:
+        _no_private_material(self.key_name)
+
+    def __copy__(self) -> Any:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Any:
+        return self
+
+
+_EDDSA = (SignKind.PURE_EDDSA,)
+_ML_DSA = (SignKind.ML_DSA, SignKind.DETERMINISTIC_ML_DSA)  # pure ML-DSA, as X.509 uses it
+
+
+class ServiceEd25519PrivateKey(_ServiceMessageSigner, ed25519.Ed25519PrivateKey):
+    """An Ed25519 key pair held by the service (PureEdDSA, PsaSignMessage)."""
+
+    _what, _kinds = "Ed25519", _EDDSA
+
+    def __init__(self, client: BasicClient, key_name: str, info: KeyInfo) -> None:
+        super().__init__(client, key_name, info, KeyKind.ECC_KEY_PAIR, 255,
+                         EccFamily.TWISTED_EDWARDS)
+
+    def public_key(self) -> ed25519.Ed25519PublicKey:
+        assert isinstance(self._public_key, ed25519.Ed25519PublicKey)
+        return self._public_key
+
+    def sign(self, data: bytes | bytearray | memoryview) -> bytes:
+        return self._sign_message(data)
+
+
+class ServiceEd448PrivateKey(_ServiceMessageSigner, ed448.Ed448PrivateKey):
+    """An Ed448 key pair held by the service (PureEdDSA, PsaSignMessage)."""
+
+    _what, _kinds = "Ed448", _EDDSA
+
+    def __init__(self, client: BasicClient, key_name: str, info: KeyInfo) -> None:
+        super().__init__(client, key_name, info, KeyKind.ECC_KEY_PAIR, 448,
+                         EccFamily.TWISTED_EDWARDS)
+
+    def public_key(self) -> ed448.Ed448PublicKey:
+        assert isinstance(self._public_key, ed448.Ed448PublicKey)
+        return self._public_key
+
+    def sign(self, data: bytes | bytearray | memoryview) -> bytes:
+        return self._sign_message(data)
+
+
+class _ServiceMLDSA(_ServiceMessageSigner):
+    _kinds = _ML_DSA
+
+    def sign(self, data: bytes | bytearray | memoryview,
+             context: bytes | bytearray | memoryview | None = None) -> bytes:
+        return self._sign_message(data, context)
+
+    def sign_mu(self, mu: bytes | bytearray | memoryview) -> bytes:
+        raise KeyTypeError("the service signs messages (or HashML-DSA hashes), not an external mu")
+
+
+class ServiceMLDSA44PrivateKey(_ServiceMLDSA, mldsa.MLDSA44PrivateKey):
+    """An ML-DSA-44 key pair held by the service (pure ML-DSA, PsaSignMessage)."""
+
+    _what = "ML-DSA-44"
+
+    def __init__(self, client: BasicClient, key_name: str, info: KeyInfo) -> None:
+        super().__init__(client, key_name, info, KeyKind.ML_DSA_KEY_PAIR, 128)
+
+    def public_key(self) -> mldsa.MLDSA44PublicKey:
+        assert isinstance(self._public_key, mldsa.MLDSA44PublicKey)
+        return self._public_key
+
+
+class ServiceMLDSA65PrivateKey(_ServiceMLDSA, mldsa.MLDSA65PrivateKey):
+    """An ML-DSA-65 key pair held by the service (pure ML-DSA, PsaSignMessage)."""
+
+    _what = "ML-DSA-65"
+
+    def __init__(self, client: BasicClient, key_name: str, info: KeyInfo) -> None:
+        super().__init__(client, key_name, info, KeyKind.ML_DSA_KEY_PAIR, 192)
+
+    def public_key(self) -> mldsa.MLDSA65PublicKey:
+        assert isinstance(self._public_key, mldsa.MLDSA65PublicKey)
+        return self._public_key
+
+
+class ServiceMLDSA87PrivateKey(_ServiceMLDSA, mldsa.MLDSA87PrivateKey):
+    """An ML-DSA-87 key pair held by the service (pure ML-DSA, PsaSignMessage)."""
+
+    _what = "ML-DSA-87"
+
+    def __init__(self, client: BasicClient, key_name: str, info: KeyInfo) -> None:
+        super().__init__(client, key_name, info, KeyKind.ML_DSA_KEY_PAIR, 256)
+
+    def public_key(self) -> mldsa.MLDSA87PublicKey:
+        assert isinstance(self._public_key, mldsa.MLDSA87PublicKey)
+        return self._public_key
+
+
+ServicePrivateKey = (ServiceECPrivateKey | ServiceRSAPrivateKey | ServiceEd25519PrivateKey
+                     | ServiceEd448PrivateKey | ServiceMLDSA44PrivateKey | ServiceMLDSA65PrivateKey
+                     | ServiceMLDSA87PrivateKey)
+_ML_DSA_ADAPTERS: dict[int, type[ServiceMLDSA44PrivateKey | ServiceMLDSA65PrivateKey
+                                 | ServiceMLDSA87PrivateKey]] = {
+    128: ServiceMLDSA44PrivateKey, 192: ServiceMLDSA65PrivateKey, 256: ServiceMLDSA87PrivateKey}
 
 
 def service_private_key(client: BasicClient, key_name: str,
                         info: KeyInfo | None = None) -> ServicePrivateKey:
     """The adapter that fits the key's type."""
     info = info or client.key_info(key_name)
-    if info.attributes.key_type.kind == KeyKind.RSA_KEY_PAIR:
+    kt, bits = info.attributes.key_type, info.attributes.key_bits
+    if kt.kind == KeyKind.RSA_KEY_PAIR:
         return ServiceRSAPrivateKey(client, key_name, info)
+    if kt.kind == KeyKind.ML_DSA_KEY_PAIR and bits in _ML_DSA_ADAPTERS:
+        return _ML_DSA_ADAPTERS[bits](client, key_name, info)
+    if kt.kind == KeyKind.ECC_KEY_PAIR and kt.ecc_family == EccFamily.TWISTED_EDWARDS:
+        if bits == 448:
+            return ServiceEd448PrivateKey(client, key_name, info)
+        return ServiceEd25519PrivateKey(client, key_name, info)
     return ServiceECPrivateKey(client, key_name, info)

@@ -12,16 +12,19 @@ import os
 import sqlite3
 import struct
 import threading
+from collections.abc import Iterable
 from typing import Any, Literal
 
-from pqparsec.client import keys
+from pqparsec.client import attestation, keys, templates
 from pqparsec.client.adapter import ServicePrivateKey, service_private_key
 from pqparsec.client.errors import (
     ClientConfigError,
     InvalidSignature,
     KeyNotFound,
     KeyTypeError,
+    NotPermitted,
     NotSupported,
+    PlatformStateChanged,
     ServiceError,
     service_error,
 )
@@ -53,6 +56,10 @@ SignatureFormat = Literal["der", "raw"]
 # Authenticators this client can produce credentials for. Discovery takes the first one the
 # service lists (its primary) that is usable: Direct only with an application name.
 _USABLE_AUTH = (AuthType.UNIX_PEER_CREDENTIALS, AuthType.DIRECT, AuthType.NO_AUTH)
+
+# Operations a PCR binding guards, with the usage flag each needs.
+_PRIVATE_KEY_USES = {Opcode.PSA_SIGN_HASH: "sign_hash", Opcode.PSA_SIGN_MESSAGE: "sign_message",
+                     Opcode.PSA_ASYMMETRIC_DECRYPT: "decrypt"}
 
 AEAD_NONCE_LEN = 12  # GCM's and ChaCha20-Poly1305's nonce; also a valid CCM nonce length
 
@@ -229,11 +236,39 @@ class BasicClient(PqcClientMixin):
 
     # -- key management ------------------------------------------------------------------------
 
-    def generate_key(self, key_name: str, attributes: KeyAttributes) -> None:
+    def generate_key(self, key_name: str, attributes: KeyAttributes, *,
+                     pcrs: Iterable[int] | None = None, pcr_digest: bytes = b"") -> None:
+        """`pcrs` (extension, TPM provider): bind the key to these PCRs, holding the values
+        whose SHA-256 digest is `pcr_digest` (default: the values they hold now). See
+        `templates.bound_to_pcrs`."""
+        if pcrs is not None:
+            attributes = templates.bound_to_pcrs(attributes, pcrs, pcr_digest)
         self.call(Opcode.PSA_GENERATE_KEY, ops.PsaGenerateKeyRequest(key_name, attributes))
+        if attributes.pcr_binding is not None:
+            self._check_bound(key_name, "PsaGenerateKey")
 
-    def import_key(self, key_name: str, attributes: KeyAttributes, data: bytes) -> None:
+    def import_key(self, key_name: str, attributes: KeyAttributes, data: bytes, *,
+                   pcrs: Iterable[int] | None = None, pcr_digest: bytes = b"") -> None:
+        """`pcrs`, `pcr_digest`: as for `generate_key` (private keys, TPM provider)."""
+        if pcrs is not None:
+            attributes = templates.bound_to_pcrs(attributes, pcrs, pcr_digest)
         self.call(Opcode.PSA_IMPORT_KEY, ops.PsaImportKeyRequest(key_name, attributes, data))
+        if attributes.pcr_binding is not None:
+            self._check_bound(key_name, "PsaImportKey")
+
+    def _check_bound(self, key_name: str, operation: str) -> None:
+        """A service without the extension (a Rust Parsec service) skips the binding field and
+        makes an unbound key. Such a key must not be left behind as if it were bound: it is
+        destroyed, and the call fails with NotSupported."""
+        if self.key_info(key_name).attributes.pcr_binding is not None:
+            return
+        try:
+            self.destroy_key(key_name)
+        finally:
+            raise NotSupported(ResponseStatus.PSA_ERROR_NOT_SUPPORTED,
+                               f"{operation} ({key_name!r}): the service ignored the PCR binding "
+                               "(it does not know this pqparsec extension); the unbound key was "
+                               "destroyed")
 
     def destroy_key(self, key_name: str) -> None:
         self.call(Opcode.PSA_DESTROY_KEY, ops.KeyNameRequest(key_name))
@@ -328,6 +363,13 @@ class BasicClient(PqcClientMixin):
             raise
         return True
 
+    def certify_key(self, key_name: str, nonce: bytes | None = None,
+                    attesting_key_name: str = "") -> attestation.CertifyAttestation:
+        """Key attestation with TPM2_Certify (pqparsec extension of AttestKey; TPM provider):
+        see `pqparsec.client.attestation.certify_key`; check the answer with
+        `pqparsec.client.attestation.verify_certify`."""
+        return attestation.certify_key(self, key_name, nonce, attesting_key_name)
+
     # ------------------------------------------------------------------------------------------
     # Conveniences: the key's policy decides the algorithm.
 
@@ -346,7 +388,16 @@ class BasicClient(PqcClientMixin):
         return self.key_info(key_name).attributes
 
     def _on(self, info: ops.KeyInfo, opcode: Opcode, request: Any) -> Any:
-        return self.call(opcode, request, provider=info.provider_id)
+        try:
+            return self.call(opcode, request, provider=info.provider_id)
+        except NotPermitted as exc:
+            # Error answers carry no message: a refusal the key's policy cannot explain, from a
+            # key bound to PCRs, is the binding's.
+            binding, flag = info.attributes.pcr_binding, _PRIVATE_KEY_USES.get(opcode)
+            if binding is None or flag is None or not getattr(info.attributes.usage, flag) \
+                    or isinstance(exc, PlatformStateChanged):
+                raise
+            raise PlatformStateChanged(exc.status, exc.operation, binding.describe()) from None
 
     @staticmethod
     def _policy(info: ops.KeyInfo, kind: type, what: str) -> Any:

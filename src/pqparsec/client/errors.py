@@ -49,6 +49,22 @@ class NotPermitted(ServiceError):
     """PsaErrorNotPermitted (1133): the key's policy does not allow the operation."""
 
 
+class PlatformStateChanged(NotPermitted):
+    """PsaErrorNotPermitted from a key bound to PCRs (a pqparsec extension) whose policy allows
+    what was asked: the PCRs no longer hold the values the key was bound to. Raised by the
+    conveniences that know the key's attributes (`sign`, `decrypt`, ...)."""
+
+    def __init__(self, status: ResponseStatus, operation: str, binding: str) -> None:
+        super().__init__(status, operation)
+        self.binding = binding  # e.g. "sha256:7,16"
+        self.args = (f"{operation}: {status.parsec_name} ({self.description})",)
+
+    @property
+    def description(self) -> str:
+        return (f"platform state changed: the key is bound to PCRs {self.binding}, which no "
+                "longer hold the values it was bound to")
+
+
 class NotSupported(ServiceError):
     """The provider or service does not support the operation or one of its parameters."""
 

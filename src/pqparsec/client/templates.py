@@ -8,6 +8,7 @@ may encrypt and decrypt. `exportable=True` adds the export flag (needed by PsaEx
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 
 from pqparsec.client.keys import CURVE_HASH
 from pqparsec.protocol.psa import (
@@ -25,6 +26,7 @@ from pqparsec.protocol.psa import (
     KeyType,
     MacAlg,
     MacKind,
+    PcrBinding,
     RawKeyAgreement,
     SignAlg,
     SignKind,
@@ -99,3 +101,14 @@ def public_counterpart(attrs: KeyAttributes) -> KeyAttributes:
                        verify_message=u.verify_message, derive=u.derive)
     return KeyAttributes(attrs.key_type.public_type(), attrs.key_bits,
                          KeyPolicy(usage, attrs.algorithm))
+
+
+def bound_to_pcrs(attrs: KeyAttributes, pcrs: Iterable[int], digest: bytes = b"",
+                  bank: Hash = Hash.SHA_256) -> KeyAttributes:
+    """`attrs` for a key usable only while PCRs `pcrs` hold given values (a pqparsec protocol
+    extension, served by the TPM provider): `digest` is the `bank` hash of those values
+    concatenated in ascending PCR order; empty binds the key to the values they hold when it
+    is created. Once they change, signing and decryption answer `NotPermitted`."""
+    binding = PcrBinding(tuple(pcrs), bank, bytes(digest))
+    return dataclasses.replace(attrs, policy=dataclasses.replace(attrs.policy,
+                                                                 pcr_binding=binding))

@@ -485,8 +485,16 @@ class ActivateCredentialParams:
 
 
 @dataclass(frozen=True)
+class CertifyParams:
+    """Extension (oneof member 100): TPM2_Certify with the nonce as qualifyingData."""
+    nonce: bytes = b""
+
+
+@dataclass(frozen=True)
 class AttestationMechanismParams:
     activate_credential: ActivateCredentialParams | None = None
+    # Extension (field 100); None = absent, so a Parsec request encodes exactly as Parsec's.
+    certify: CertifyParams | None = None
 
 
 @dataclass(frozen=True)
@@ -502,8 +510,19 @@ class ActivateCredentialOutput:
 
 
 @dataclass(frozen=True)
+class CertifyOutput:
+    """Extension (oneof member 100): the TPM's statement and what is needed to check it; TPM
+    structures in their marshalled (big-endian) form."""
+    attest: bytes                 # TPMS_ATTEST, the signed bytes
+    signature: bytes              # TPMT_SIGNATURE over `attest`
+    attested_key_public: bytes    # TPMT_PUBLIC of the attested key (its name hashes this)
+    attesting_key_public: bytes   # TPMT_PUBLIC of the key that signed
+
+
+@dataclass(frozen=True)
 class AttestationOutput:
     activate_credential: ActivateCredentialOutput | None = None
+    certify: CertifyOutput | None = None  # extension (field 100), only in answer to `certify`
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(pqparsec/protocol/proto/attest_key.proto\x12\nattest_key\"\xc2\x01\n\x1a\x41ttestationMechanismParams\x12X\n\x13\x61\x63tivate_credential\x18\x01 \x01(\x0b\x32\x39.attest_key.AttestationMechanismParams.ActivateCredentialH\x00\x1a=\n\x12\x41\x63tivateCredential\x12\x17\n\x0f\x63redential_blob\x18\x01 \x01(\x0c\x12\x0e\n\x06secret\x18\x02 \x01(\x0c\x42\x0b\n\tmechanism\"~\n\tOperation\x12\x19\n\x11\x61ttested_key_name\x18\x01 \x01(\t\x12:\n\nparameters\x18\x02 \x01(\x0b\x32&.attest_key.AttestationMechanismParams\x12\x1a\n\x12\x61ttesting_key_name\x18\x03 \x01(\t\"\x9b\x01\n\x11\x41ttestationOutput\x12O\n\x13\x61\x63tivate_credential\x18\x01 \x01(\x0b\x32\x30.attest_key.AttestationOutput.ActivateCredentialH\x00\x1a(\n\x12\x41\x63tivateCredential\x12\x12\n\ncredential\x18\x01 \x01(\x0c\x42\x0b\n\tmechanism\"7\n\x06Result\x12-\n\x06output\x18\x01 \x01(\x0b\x32\x1d.attest_key.AttestationOutputb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(pqparsec/protocol/proto/attest_key.proto\x12\nattest_key\"\x9f\x02\n\x1a\x41ttestationMechanismParams\x12X\n\x13\x61\x63tivate_credential\x18\x01 \x01(\x0b\x32\x39.attest_key.AttestationMechanismParams.ActivateCredentialH\x00\x12\x41\n\x07\x63\x65rtify\x18\x64 \x01(\x0b\x32..attest_key.AttestationMechanismParams.CertifyH\x00\x1a=\n\x12\x41\x63tivateCredential\x12\x17\n\x0f\x63redential_blob\x18\x01 \x01(\x0c\x12\x0e\n\x06secret\x18\x02 \x01(\x0c\x1a\x18\n\x07\x43\x65rtify\x12\r\n\x05nonce\x18\x01 \x01(\x0c\x42\x0b\n\tmechanism\"~\n\tOperation\x12\x19\n\x11\x61ttested_key_name\x18\x01 \x01(\t\x12:\n\nparameters\x18\x02 \x01(\x0b\x32&.attest_key.AttestationMechanismParams\x12\x1a\n\x12\x61ttesting_key_name\x18\x03 \x01(\t\"\xbe\x02\n\x11\x41ttestationOutput\x12O\n\x13\x61\x63tivate_credential\x18\x01 \x01(\x0b\x32\x30.attest_key.AttestationOutput.ActivateCredentialH\x00\x12\x38\n\x07\x63\x65rtify\x18\x64 \x01(\x0b\x32%.attest_key.AttestationOutput.CertifyH\x00\x1a(\n\x12\x41\x63tivateCredential\x12\x12\n\ncredential\x18\x01 \x01(\x0c\x1ag\n\x07\x43\x65rtify\x12\x0e\n\x06\x61ttest\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\x12\x1b\n\x13\x61ttested_key_public\x18\x03 \x01(\x0c\x12\x1c\n\x14\x61ttesting_key_public\x18\x04 \x01(\x0c\x42\x0b\n\tmechanism\"7\n\x06Result\x12-\n\x06output\x18\x01 \x01(\x0b\x32\x1d.attest_key.AttestationOutputb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,15 +32,19 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pqparsec.protocol.proto.att
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ATTESTATIONMECHANISMPARAMS']._serialized_start=57
-  _globals['_ATTESTATIONMECHANISMPARAMS']._serialized_end=251
-  _globals['_ATTESTATIONMECHANISMPARAMS_ACTIVATECREDENTIAL']._serialized_start=177
-  _globals['_ATTESTATIONMECHANISMPARAMS_ACTIVATECREDENTIAL']._serialized_end=238
-  _globals['_OPERATION']._serialized_start=253
-  _globals['_OPERATION']._serialized_end=379
-  _globals['_ATTESTATIONOUTPUT']._serialized_start=382
-  _globals['_ATTESTATIONOUTPUT']._serialized_end=537
-  _globals['_ATTESTATIONOUTPUT_ACTIVATECREDENTIAL']._serialized_start=484
-  _globals['_ATTESTATIONOUTPUT_ACTIVATECREDENTIAL']._serialized_end=524
-  _globals['_RESULT']._serialized_start=539
-  _globals['_RESULT']._serialized_end=594
+  _globals['_ATTESTATIONMECHANISMPARAMS']._serialized_end=344
+  _globals['_ATTESTATIONMECHANISMPARAMS_ACTIVATECREDENTIAL']._serialized_start=244
+  _globals['_ATTESTATIONMECHANISMPARAMS_ACTIVATECREDENTIAL']._serialized_end=305
+  _globals['_ATTESTATIONMECHANISMPARAMS_CERTIFY']._serialized_start=307
+  _globals['_ATTESTATIONMECHANISMPARAMS_CERTIFY']._serialized_end=331
+  _globals['_OPERATION']._serialized_start=346
+  _globals['_OPERATION']._serialized_end=472
+  _globals['_ATTESTATIONOUTPUT']._serialized_start=475
+  _globals['_ATTESTATIONOUTPUT']._serialized_end=793
+  _globals['_ATTESTATIONOUTPUT_ACTIVATECREDENTIAL']._serialized_start=635
+  _globals['_ATTESTATIONOUTPUT_ACTIVATECREDENTIAL']._serialized_end=675
+  _globals['_ATTESTATIONOUTPUT_CERTIFY']._serialized_start=677
+  _globals['_ATTESTATIONOUTPUT_CERTIFY']._serialized_end=780
+  _globals['_RESULT']._serialized_start=795
+  _globals['_RESULT']._serialized_end=850
 # @@protoc_insertion_point(module_scope)

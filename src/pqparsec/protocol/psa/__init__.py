@@ -448,10 +448,32 @@ def algorithm_is_extension(alg: Algorithm) -> bool:
     return isinstance(alg, SignAlg) and alg.is_extension
 
 
+# PCR indices a binding may name: the 24 PCRs every TPM 2.0 PC-client platform has.
+PCR_COUNT = 24
+
+
+@dataclass(frozen=True)
+class PcrBinding:
+    """Extension: the key is usable only while these PCRs hold the values it was bound to.
+
+    `digest` is the `bank` hash of the PCR values concatenated in ascending index order (the
+    pcrDigest of TPM2_PolicyPCR); empty in a request means "the values they hold now", and the
+    provider stores the digest it bound the key to."""
+
+    pcrs: tuple[int, ...]
+    bank: Hash = Hash.SHA_256
+    digest: bytes = b""
+
+    def describe(self) -> str:
+        """tpm2-tools' notation, e.g. ``sha256:7,16``."""
+        return f"{self.bank.name.replace('_', '').lower()}:{','.join(map(str, self.pcrs))}"
+
+
 @dataclass(frozen=True)
 class KeyPolicy:
     usage_flags: UsageFlags = field(default_factory=UsageFlags)
     permitted_algorithms: Algorithm = field(default_factory=NoAlgorithm)
+    pcr_binding: PcrBinding | None = None  # extension; None = no binding, as in Parsec
 
 
 @dataclass(frozen=True)
@@ -473,6 +495,18 @@ class KeyAttributes:
         """Whether a Parsec client could not decode these attributes (ListKeys hides such keys
         unless asked with include_extensions)."""
         return self.key_type.is_extension or algorithm_is_extension(self.algorithm)
+
+    @property
+    def pcr_binding(self) -> PcrBinding | None:
+        return self.policy.pcr_binding
+
+    def without_extension_fields(self) -> KeyAttributes:
+        """These attributes as a Parsec client may see them: extension fields that only
+        qualify the key (a PCR binding) left out. The key type and algorithm are unchanged."""
+        if self.policy.pcr_binding is None:
+            return self
+        return KeyAttributes(self.key_type, self.key_bits,
+                             KeyPolicy(self.policy.usage_flags, self.policy.permitted_algorithms))
 
 
 def describe_algorithm(alg: Algorithm) -> str:

@@ -33,6 +33,7 @@ from pqparsec.protocol.psa import (
     MacAlg,
     MacKind,
     NoAlgorithm,
+    PcrBinding,
     RawKeyAgreement,
     SignAlg,
     SignKind,
@@ -339,6 +340,20 @@ def usage_to_pb(flags: UsageFlags, msg: Msg) -> None:
         setattr(msg, name, True)
 
 
+def pcr_binding_from_pb(msg: Msg) -> PcrBinding:
+    """Decoded as sent; whether the indices and digest make sense is the provider's check
+    (policy.check_pcr_binding), so that a provider without bindings answers NotSupported."""
+    bank = Hash.SHA_256 if msg.bank == 0 else hash_from_pb(msg.bank, "PcrBinding.bank")
+    return PcrBinding(tuple(int(i) for i in msg.pcrs), bank, bytes(msg.digest))
+
+
+def pcr_binding_to_pb(binding: PcrBinding, msg: Msg) -> None:
+    msg.SetInParent()
+    msg.pcrs.extend(binding.pcrs)
+    msg.bank = int(binding.bank)
+    msg.digest = binding.digest
+
+
 def attributes_from_pb(msg: Msg) -> KeyAttributes:
     if not msg.HasField("key_type"):
         raise invalid("KeyAttributes: key_type missing")
@@ -349,10 +364,12 @@ def attributes_from_pb(msg: Msg) -> KeyAttributes:
         raise invalid("KeyPolicy: key_usage_flags missing")
     if not pol.HasField("key_algorithm"):
         raise invalid("KeyPolicy: key_algorithm missing")
+    binding = pcr_binding_from_pb(pol.pcr_binding) if pol.HasField("pcr_binding") else None
     return KeyAttributes(
         key_type=key_type_from_pb(msg.key_type),
         key_bits=int(msg.key_bits),
-        policy=KeyPolicy(usage_from_pb(pol.key_usage_flags), algorithm_from_pb(pol.key_algorithm)),
+        policy=KeyPolicy(usage_from_pb(pol.key_usage_flags), algorithm_from_pb(pol.key_algorithm),
+                         binding),
     )
 
 
@@ -361,6 +378,8 @@ def attributes_to_pb(attrs: KeyAttributes, msg: Msg) -> None:
     msg.key_bits = attrs.key_bits
     usage_to_pb(attrs.policy.usage_flags, msg.key_policy.key_usage_flags)
     algorithm_to_pb(attrs.policy.permitted_algorithms, msg.key_policy.key_algorithm)
+    if attrs.policy.pcr_binding is not None:  # absent otherwise: Parsec's bytes exactly
+        pcr_binding_to_pb(attrs.policy.pcr_binding, msg.key_policy.pcr_binding)
 
 
 def attributes_to_bytes(attrs: KeyAttributes) -> bytes:

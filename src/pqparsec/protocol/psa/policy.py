@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pqparsec.protocol.psa import (
+    PCR_COUNT,
     SIGN_KINDS_WITH_HASH,
     SIGN_TWINS,
     AeadAlg,
@@ -19,6 +20,7 @@ from pqparsec.protocol.psa import (
     KeyType,
     MacAlg,
     MacKind,
+    PcrBinding,
     SignAlg,
 )
 from pqparsec.protocol.status import ParsecError, ResponseStatus
@@ -151,3 +153,25 @@ def check_not_deprecated(attrs: KeyAttributes, allow_deprecated: bool) -> None:
     if reason and not allow_deprecated:
         raise ParsecError(ResponseStatus.DEPRECATED_PRIMITIVE,
                           f"{reason} (set core_settings.allow_deprecated = true to allow it)")
+
+
+# -- PCR bindings (extension) ----------------------------------------------------------------------
+
+def check_pcr_binding(binding: PcrBinding) -> PcrBinding:
+    """InvalidArgument unless the binding names 1 to 24 distinct PCRs in 0..23 and its digest,
+    if given, has the bank hash's length. Returns it with the indices in ascending order, the
+    order the digest covers them in (a TPM's PCR selection is a bitmap)."""
+    pcrs = binding.pcrs
+    if not pcrs:
+        raise invalid_argument("a PCR binding must name at least one PCR")
+    bad = [i for i in pcrs if not 0 <= i < PCR_COUNT]
+    if bad:
+        raise invalid_argument(f"PCR index {bad[0]} is out of range (0 to {PCR_COUNT - 1})")
+    if len(set(pcrs)) != len(pcrs):
+        dup = next(i for i in pcrs if pcrs.count(i) > 1)
+        raise invalid_argument(f"PCR {dup} is named more than once")
+    if binding.digest and len(binding.digest) != binding.bank.digest_size:
+        raise invalid_argument(f"a PCR digest of {len(binding.digest)} bytes for the "
+                               f"{binding.bank.name} bank, whose digests have "
+                               f"{binding.bank.digest_size}")
+    return PcrBinding(tuple(sorted(pcrs)), binding.bank, binding.digest)

@@ -43,6 +43,9 @@ class Provider:
     # A provider whose back-end serialises (a TPM) brings its own request threads, so that
     # requests queued behind the back-end never occupy the service's shared worker pool.
     executor: Executor | None = None
+    # Whether keys may be bound to platform state (the PcrBinding extension): only a provider
+    # whose keys live in a TPM can enforce it.
+    supports_pcr_binding: bool = False
 
     def __init__(self, name: str | None = None, limits: ServiceLimits | None = None) -> None:
         self.name = name or DEFAULT_PROVIDER_NAMES[self.provider_id]
@@ -66,6 +69,15 @@ class Provider:
     def handler(self, opcode: Opcode) -> Callable[[Identity | None, Any], Any] | None:
         method = getattr(self, opcode.name.lower(), None)
         return method if callable(method) else None
+
+    def refuse_pcr_binding(self, attributes: KeyAttributes | None) -> None:
+        """PsaErrorNotSupported for a PCR binding this provider cannot enforce: a key must never
+        be created as if bound when nothing binds it."""
+        if attributes is not None and attributes.pcr_binding is not None \
+                and not self.supports_pcr_binding:
+            raise ParsecError(ResponseStatus.PSA_ERROR_NOT_SUPPORTED,
+                              f"{self.name} cannot bind keys to platform state (PCRs); only the "
+                              "TPM provider can")
 
     def opcodes(self, include_extensions: bool = False) -> list[int]:
         ops = [op for op in Opcode if self.handler(op) is not None]
@@ -129,6 +141,7 @@ class KeyProvider(Provider):
         the mapping cannot be written (name taken meanwhile, storage failure)."""
         if not key_name:
             raise ParsecError(ResponseStatus.PSA_ERROR_INVALID_ARGUMENT, "empty key name")
+        self.refuse_pcr_binding(attributes)  # whichever operation creates the key
         if self.store.exists(owner, key_name):
             raise ParsecError(ResponseStatus.PSA_ERROR_ALREADY_EXISTS,
                               f"key {key_name!r} already exists")

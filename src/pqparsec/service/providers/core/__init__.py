@@ -97,9 +97,15 @@ class CoreProvider(Provider):
                 log.warning("ListKeys: provider %s skipped: %s", p.name, exc)
                 continue
             # A Parsec client fails the whole answer on a value it does not know: keys whose type
-            # or algorithm only our extension defines are listed only when asked for.
-            keys += [KeyInfo(int(p.provider_id), r.key_name, r.attributes) for r in records
-                     if req.include_extensions or not r.attributes.is_extension]
+            # or algorithm only our extension defines are listed only when asked for. A PCR
+            # binding only qualifies a key a Parsec client can use: such a key is listed, with
+            # the binding left out unless asked for (an old client sees the bytes Parsec sends).
+            if req.include_extensions:
+                keys += [KeyInfo(int(p.provider_id), r.key_name, r.attributes) for r in records]
+            else:
+                keys += [KeyInfo(int(p.provider_id), r.key_name,
+                                 r.attributes.without_extension_fields())
+                         for r in records if not r.attributes.is_extension]
         return ListKeysResult(keys)
 
     def list_clients(self, app: Identity | None, req: ListClientsRequest) -> ListClientsResult:

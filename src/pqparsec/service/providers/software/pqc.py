@@ -7,17 +7,21 @@ into library objects at the edge:
 | key                        | stored (= PSA export format)            | library                      |
 |----------------------------|-----------------------------------------|------------------------------|
 | ML-KEM-768/1024 key pair   | 64-byte seed d || z                     | cryptography                 |
-| ML-KEM-512 key pair        | generated: expanded dk (1632 bytes);    | pqcrypto (cannot use seeds)  |
-|                            | export and seed import: NotSupported    |                              |
+| ML-KEM-512 key pair        | 64-byte seed d || z (keys generated     | pycryptodome expands the     |
+|                            | earlier are pqcrypto's expanded dk,     | seed; pqcrypto encapsulates  |
+|                            | 1632 bytes: still usable, not exported) | and decapsulates             |
 | ML-DSA key pair            | 32-byte seed xi                         | cryptography (+ pycryptodome |
 |                            |                                         | for deterministic signing)   |
-| SLH-DSA key pair           | SK.seed || SK.prf || PK.seed || PK.root | pqcrypto                     |
+| SLH-DSA key pair           | SK.seed || SK.prf || PK.seed || PK.root | pqcrypto (+ slh-dsa for      |
+|                            |                                         | deterministic signing and    |
+|                            |                                         | the PK.root check on import) |
 | X-Wing key pair            | 32-byte X-Wing seed                     | cryptography (composition)   |
 | Ed25519 / Ed448 key pair   | RFC 8032 private key (32 / 57 bytes)    | cryptography                 |
 | public keys                | the PSA public format                   | as above                     |
 
-No lattice or hash-tree arithmetic is done here: only the FIPS 204 message formatting for
-HashML-DSA ("external mu"), and the X-Wing combiner (SHAKE256 expansion, SHA3-256 combiner).
+No lattice or hash-tree arithmetic is done here: only the FIPS 204 / 205 message formatting for
+HashML-DSA ("external mu") and HashSLH-DSA (OID || PH(M)), and the X-Wing combiner (SHAKE256
+expansion, SHA3-256 combiner).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from types import ModuleType
 from typing import Any
 
 import pqcrypto  # type: ignore[import-untyped]
+from Crypto.PublicKey import MLKEM as _cd_mlkem
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed448, ed25519, mldsa, mlkem, x25519
@@ -83,6 +88,7 @@ from pqparsec.protocol.psa.policy import (
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
 from pqparsec.service.key_store import KeyRecord
+from pqparsec.service.providers import slh_dsa_worker
 from pqparsec.service.providers.software.base import with_implied_usage
 from pqparsec.service.providers.software.signatures import SignatureOps
 
@@ -98,6 +104,11 @@ def _optional(module: str) -> ModuleType | None:
 # `cryptography` nor `pqcrypto` offers. Without it, deterministic ML-DSA signing is NotSupported.
 _cd_mldsa_keys = _optional("Crypto.PublicKey.MLDSA")
 _cd_mldsa = _optional("Crypto.Signature.mldsa")
+# slh-dsa (pure Python, compiled with mypyc) is optional too: it signs SLH-DSA deterministically
+# (pqcrypto signs hedged only) and recomputes PK.root from SK.seed and PK.seed, which pqcrypto
+# cannot. Without it, deterministic SLH-DSA signing is NotSupported and a key pair is checked on
+# import with a signature instead.
+_slhdsa = _optional("slhdsa")
 
 MAX_CONTEXT = 255  # FIPS 204 / 205: a context string has 0 to 255 bytes
 
@@ -165,6 +176,7 @@ _PQCRYPTO_HASH = {Hash.SHA_224: "Sha224", Hash.SHA_256: "Sha256", Hash.SHA_384: 
                   Hash.SHA3_256: "Sha3_256", Hash.SHA3_384: "Sha3_384", Hash.SHA3_512: "Sha3_512"}
 
 DETERMINISTIC_ML_DSA_AVAILABLE = _cd_mldsa is not None
+DETERMINISTIC_SLH_DSA_AVAILABLE = _slhdsa is not None
 
 
 def _bad_signature() -> ParsecError:
@@ -180,6 +192,34 @@ def _slh_module(family: SlhDsaFamily | None, bits: int) -> ModuleType:
 
 def _ml_kem_512() -> ModuleType:
     return importlib.import_module("pqcrypto.kem.ml_kem_512")
+
+
+def _ml_kem_512_expand(seed: bytes) -> tuple[bytes, bytes]:
+    """(ek, expanded dk) of an ML-KEM-512 seed d || z: FIPS 203 ML-KEM.KeyGen_internal, done by
+    pycryptodome (`cryptography` has no ML-KEM-512, pqcrypto takes no seed)."""
+    key = _cd_mlkem.construct(param_set=_cd_mlkem.ML_KEM_512, seed=seed)
+    return bytes(key.ek), bytes(key.expanded_dk)
+
+
+def _slh_dsa_params(family: SlhDsaFamily | None, bits: int) -> str:
+    """slh-dsa's name of a parameter set ("sha2_128s"); NotSupported without slh-dsa."""
+    if _slhdsa is None:
+        raise not_supported("deterministic SLH-DSA signatures and HashSLH-DSA over a hash need the "
+                            "slh-dsa package in the service's environment")
+    if family is None or bits not in SLH_DSA_BITS:
+        raise not_supported(f"SLH-DSA with family {family} and {bits} bits does not exist")
+    fam, speed = _SLH_FAMILY_NAMES[family]
+    return f"{fam}_{bits}{speed}"
+
+
+def _slh_dsa_public(family: SlhDsaFamily | None, bits: int, pk: bytes) -> Any:
+    params = _slh_dsa_params(family, bits)
+    assert _slhdsa is not None
+    return _slhdsa.PublicKey.from_digest(pk, getattr(_slhdsa, params))
+
+
+def _pqcrypto_hash(h: Hash) -> Any:
+    return getattr(pqcrypto.HashAlgorithm, _PQCRYPTO_HASH[h])
 
 
 def slh_dsa_name(family: SlhDsaFamily, bits: int) -> str:
@@ -242,7 +282,7 @@ def alg_compatible(kt: KeyType, alg: Algorithm) -> bool:
 def can_sign_with(kind: SignKind) -> bool:
     """Whether this provider can *compute* signatures of `kind` (verification: always)."""
     if kind in (SignKind.DETERMINISTIC_SLH_DSA, SignKind.DETERMINISTIC_HASH_SLH_DSA):
-        return False  # pqcrypto signs hedged only
+        return DETERMINISTIC_SLH_DSA_AVAILABLE  # pqcrypto signs hedged only: slh-dsa does these
     if kind in (SignKind.DETERMINISTIC_ML_DSA, SignKind.DETERMINISTIC_HASH_ML_DSA):
         return DETERMINISTIC_ML_DSA_AVAILABLE
     return True
@@ -267,9 +307,6 @@ def pqc_capability(check_type: CheckType, attrs: KeyAttributes) -> bool | None:
         return False
     if check_type == CheckType.GENERATE and kt.is_public_key:
         return False
-    if check_type == CheckType.IMPORT and kt.kind == KeyKind.ML_KEM_KEY_PAIR \
-            and attrs.key_bits == 512:
-        return False  # no library here derives an ML-KEM-512 key from its seed
     if not alg_compatible(kt, alg):
         return False
     signs = attrs.usage.sign_hash or attrs.usage.sign_message
@@ -285,9 +322,8 @@ def generate(attrs: KeyAttributes) -> bytearray:
         raise invalid_argument("a public key cannot be generated; generate the key pair")
     check_bits(kt, bits)
     if kt.kind == KeyKind.ML_KEM_KEY_PAIR:
-        if bits == 512:
-            _, dk = _ml_kem_512().keygen()
-            return bytearray(dk)
+        if bits == 512:  # FIPS 203 ML-KEM.KeyGen: d and z are 32 random bytes each
+            return bytearray(os.urandom(ML_KEM_SEED))
         return bytearray(_CRYPTOGRAPHY_ML_KEM[bits][0].generate().private_bytes_raw())
     if kt.kind == KeyKind.ML_DSA_KEY_PAIR:
         return bytearray(ML_DSA[bits][2].generate().private_bytes_raw())
@@ -335,14 +371,16 @@ def import_material(attrs: KeyAttributes, data: bytes) -> tuple[bytearray, int]:
                 raise invalid_argument(f"an ML-KEM key pair is the 64-byte seed d || z, not "
                                        f"{len(data)} bytes")
             if bits == 512:
-                raise not_supported("ML-KEM-512 key pairs cannot be imported: no library here "
-                                    "derives them from the seed d || z")
-            _CRYPTOGRAPHY_ML_KEM[bits][0].from_seed_bytes(data)
+                _ml_kem_512_expand(data)
+            else:
+                _CRYPTOGRAPHY_ML_KEM[bits][0].from_seed_bytes(data)
         elif kt.kind == KeyKind.ML_KEM_PUBLIC_KEY:
             if len(data) != ML_KEM[bits].ek_len:
                 raise invalid_argument(f"an ML-KEM-{bits} public key has {ML_KEM[bits].ek_len} bytes")
-            if bits != 512:
-                _CRYPTOGRAPHY_ML_KEM[bits][1].from_public_bytes(data)  # FIPS 203 modulus check
+            if bits == 512:  # FIPS 203 modulus check, by pycryptodome / cryptography
+                _cd_mlkem.construct(param_set=_cd_mlkem.ML_KEM_512, ek=data)
+            else:
+                _CRYPTOGRAPHY_ML_KEM[bits][1].from_public_bytes(data)
         elif kt.kind == KeyKind.ML_DSA_KEY_PAIR:
             if len(data) != ML_DSA_SEED:
                 raise invalid_argument("an ML-DSA key pair is the 32-byte seed xi")
@@ -374,13 +412,19 @@ def import_material(attrs: KeyAttributes, data: bytes) -> tuple[bytearray, int]:
 
 
 def _check_slh_key_pair(kt: KeyType, bits: int, data: bytes) -> None:
-    """pqcrypto cannot recompute PK.root from SK.seed and PK.seed, so check the pair the only way
-    it allows: a signature with the key must verify under its public half."""
+    """PK.root must be the root that SK.seed and PK.seed give. slh-dsa recomputes it; without
+    slh-dsa, check the pair the only way pqcrypto allows: a signature with the key must verify
+    under its public half."""
     n = bits // 8
     if len(data) != 4 * n:
         raise invalid_argument(f"an SLH-DSA key pair of {bits} bits is SK.seed || SK.prf || PK.seed "
                                f"|| PK.root = {4 * n} bytes")
     mod = _slh_module(kt.slh_dsa_family, bits)
+    if _slhdsa is not None:
+        params = _slh_dsa_params(kt.slh_dsa_family, bits)
+        if not slh_dsa_worker.run(slh_dsa_worker.root_matches, params, bytes(data)):
+            raise invalid_argument("SLH-DSA key pair: PK.root does not match SK.seed / PK.seed")
+        return
     probe = b"pqparsec SLH-DSA key pair consistency check"
     try:
         mod.verify(data[2 * n:], probe, mod.sign(data, probe))
@@ -413,9 +457,11 @@ def public_from_material(attrs: KeyAttributes, material: bytes | bytearray) -> b
     if kt.is_public_key:
         return m
     if kt.kind == KeyKind.ML_KEM_KEY_PAIR:
-        if len(m) != ML_KEM_SEED:  # expanded dk (ML-KEM-512): dk_pke || ek || H(ek) || z
+        if len(m) != ML_KEM_SEED:  # an old ML-KEM-512 record: dk_pke || ek || H(ek) || z
             start = 384 * (bits // 256)
             return m[start:start + ML_KEM[bits].ek_len]
+        if bits == 512:
+            return _ml_kem_512_expand(m)[0]
         return bytes(_CRYPTOGRAPHY_ML_KEM[bits][0].from_seed_bytes(m).public_key().public_bytes_raw())
     if kt.kind == KeyKind.ML_DSA_KEY_PAIR:
         return bytes(ML_DSA[bits][2].from_seed_bytes(m).public_key().public_bytes_raw())
@@ -433,8 +479,8 @@ def public_from_material(attrs: KeyAttributes, material: bytes | bytearray) -> b
 def export_material(attrs: KeyAttributes, material: bytes | bytearray) -> bytes:
     """The PSA export format (PsaExportKey) of a stored key."""
     if attrs.key_type.kind == KeyKind.ML_KEM_KEY_PAIR and len(material) != ML_KEM_SEED:
-        raise not_supported("this ML-KEM-512 key pair was generated by a library that keeps no seed "
-                            "d || z, so it has no PSA export format")
+        raise not_supported("this ML-KEM-512 key pair was generated by an earlier version, which kept "
+                            "no seed d || z, so it has no PSA export format")
     return bytes(material)
 
 
@@ -508,13 +554,48 @@ def sign(attrs: KeyAttributes, material: bytes | bytearray, alg: SignAlg, data: 
         pk = key.public_key().public_bytes_raw()
         return bytes(key.sign_mu(_ml_dsa_mu(pk, context, h, _prehash(alg, data, prehashed))))
     if alg.is_slh_dsa:
-        mod = _slh_module(kt.slh_dsa_family, bits)
-        if alg.kind == SignKind.SLH_DSA:
-            return bytes(mod.sign(m, data, context=context))
-        h = _prehash_hash(alg)
-        return bytes(mod.sign(m, _prehash(alg, data, prehashed), context=context,
-                              hash_algorithm=getattr(pqcrypto.HashAlgorithm, _PQCRYPTO_HASH[h])))
+        return _slh_dsa_sign(kt.slh_dsa_family, bits, m, alg, data, prehashed, context)
     raise invalid_argument(f"{alg.kind.name} cannot be used with a {kt.describe()} key")
+
+
+# SLH-DSA: which library does what. pqcrypto (C) signs hedged and verifies; its HashSLH-DSA takes
+# the message and hashes it itself (its HashML-DSA, by contrast, takes PH(M)). So a hash that the
+# caller computed (PsaSignHash / PsaVerifyHash), and every deterministic signature, go to slh-dsa
+# with M' = 1 || |ctx| || ctx || OID(PH) || PH(M) (FIPS 205 Algorithms 23 and 25); its signing
+# runs in worker processes (providers/slh_dsa_worker.py: it would hold the GIL for seconds).
+
+def _slh_dsa_sign(family: SlhDsaFamily | None, bits: int, sk: bytes, alg: SignAlg, data: bytes,
+                  prehashed: bool, context: bytes) -> bytes:
+    deterministic = alg.kind in (SignKind.DETERMINISTIC_SLH_DSA,
+                                 SignKind.DETERMINISTIC_HASH_SLH_DSA)
+    if alg.kind in (SignKind.SLH_DSA, SignKind.DETERMINISTIC_SLH_DSA):
+        if deterministic:  # FIPS 205 Algorithm 22 with opt_rand = PK.seed
+            return slh_dsa_worker.run(slh_dsa_worker.sign_pure, _slh_dsa_params(family, bits),
+                                      sk, data, context, False)
+        return bytes(_slh_module(family, bits).sign(sk, data, context=context))
+    h = _prehash_hash(alg)
+    if not deterministic and not prehashed:
+        return bytes(_slh_module(family, bits).sign(sk, data, context=context,
+                                                    hash_algorithm=_pqcrypto_hash(h)))
+    ph = PREHASH_OIDS[h] + _prehash(alg, data, prehashed)  # OID(PH) || PH(M)
+    return slh_dsa_worker.run(slh_dsa_worker.sign_prehashed, _slh_dsa_params(family, bits), sk,
+                              ph, context, not deterministic)
+
+
+def _slh_dsa_verify(family: SlhDsaFamily | None, bits: int, pk: bytes, alg: SignAlg, data: bytes,
+                    signature: bytes, prehashed: bool, context: bytes) -> None:
+    mod = _slh_module(family, bits)
+    if alg.kind in (SignKind.SLH_DSA, SignKind.DETERMINISTIC_SLH_DSA):
+        mod.verify(pk, data, signature, context=context)
+        return
+    h = _prehash_hash(alg)
+    if not prehashed:
+        mod.verify(pk, data, signature, context=context, hash_algorithm=_pqcrypto_hash(h))
+        return
+    ph = PREHASH_OIDS[h] + data
+    pub = _slh_dsa_public(family, bits, pk)
+    if not pub.verify_hash(b"", signature, ctx=context, prehash=lambda _: ph):
+        raise _bad_signature()
 
 
 def verify(attrs: KeyAttributes, material: bytes | bytearray, alg: SignAlg, data: bytes,
@@ -532,13 +613,7 @@ def verify(attrs: KeyAttributes, material: bytes | bytearray, alg: SignAlg, data
                 h = _prehash_hash(alg)
                 pub.verify_mu(signature, _ml_dsa_mu(pk, context, h, _prehash(alg, data, prehashed)))
         elif alg.is_slh_dsa:
-            mod = _slh_module(kt.slh_dsa_family, bits)
-            if alg.kind in (SignKind.SLH_DSA, SignKind.DETERMINISTIC_SLH_DSA):
-                mod.verify(pk, data, signature, context=context)
-            else:
-                h = _prehash_hash(alg)
-                mod.verify(pk, _prehash(alg, data, prehashed), signature, context=context,
-                           hash_algorithm=getattr(pqcrypto.HashAlgorithm, _PQCRYPTO_HASH[h]))
+            _slh_dsa_verify(kt.slh_dsa_family, bits, pk, alg, data, signature, prehashed, context)
         else:
             raise invalid_argument(f"{alg.kind.name} cannot be used with a {kt.describe()} key")
     except (InvalidSignature, pqcrypto.InvalidSignatureError):
@@ -590,8 +665,9 @@ def decapsulate(attrs: KeyAttributes, material: bytes | bytearray, alg: KemKind,
     m = bytes(material)
     try:
         if kt.is_ml_kem:
-            if len(m) != ML_KEM_SEED:
-                return bytes(_ml_kem_512().decaps(m, ciphertext))
+            if bits == 512:  # pqcrypto takes the expanded dk (an old record stored it directly)
+                dk = m if len(m) != ML_KEM_SEED else _ml_kem_512_expand(m)[1]
+                return bytes(_ml_kem_512().decaps(dk, ciphertext))
             return bytes(_CRYPTOGRAPHY_ML_KEM[bits][0].from_seed_bytes(m).decapsulate(ciphertext))
         mk, xk = _xwing_expand(m)
         ct_m, ct_x = ciphertext[:1088], ciphertext[1088:]

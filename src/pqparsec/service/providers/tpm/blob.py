@@ -5,7 +5,9 @@
 kind 1, a key pair held by the TPM: the name of the storage key it was created under (so a key
 from another TPM, or from before a TPM clear, is recognised without asking the TPM to load it),
 its authorisation value, and its TPM2B_PUBLIC and TPM2B_PRIVATE (the private part is wrapped by
-the storage key: only that TPM can load it).
+the storage key: only that TPM can load it). A key bound to PCRs (pcr.py) has a fifth field: the
+PCR values it was bound to, concatenated, so a refusal can name the PCR that changed (absent
+when the caller gave the digest; the digest itself is in the key's attributes).
 kind 2, a public key: its PSA export format. Public keys never need the TPM.
 """
 
@@ -27,6 +29,7 @@ class TpmKeyBlob:
     auth: bytes = field(repr=False)
     public: bytes  # marshalled TPM2B_PUBLIC
     private: bytes = field(repr=False)  # marshalled TPM2B_PRIVATE
+    pcr_values: bytes = b""  # PCR-bound keys: the values bound to, when known
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,9 @@ def _fields(*parts: bytes) -> bytes:
 
 def encode(blob: KeyBlob) -> bytes:
     if isinstance(blob, TpmKeyBlob):
+        extra = (blob.pcr_values,) if blob.pcr_values else ()
         return MAGIC + bytes([VERSION, KIND_TPM]) + _fields(blob.parent_name, blob.auth,
-                                                            blob.public, blob.private)
+                                                            blob.public, blob.private, *extra)
     return MAGIC + bytes([VERSION, KIND_PUBLIC]) + _fields(blob.data)
 
 
@@ -70,7 +74,7 @@ def decode(data: bytes) -> KeyBlob:
             raise _invalid("truncated")
         parts.append(data[pos:pos + n])
         pos += n
-    if kind == KIND_TPM and len(parts) == 4:
+    if kind == KIND_TPM and len(parts) in (4, 5):
         return TpmKeyBlob(*parts)
     if kind == KIND_PUBLIC and len(parts) == 1:
         return PublicKeyBlob(parts[0])

@@ -259,6 +259,16 @@ class TpmDevice:
             yield handle, public
 
     @contextmanager
+    def attestation_key(self) -> Iterator[tuple[Any, Any]]:
+        """The service's ECC attestation key (a primary re-created from its template in the
+        endorsement hierarchy) and its public part; always flushed."""
+        self._ctx.tr_set_auth(ESYS_TR.ENDORSEMENT, self.settings.endorsement_auth)
+        handle, public, *_ = self._ctx.create_primary(None, objects.attestation_key_template(),
+                                                      ESYS_TR.ENDORSEMENT)
+        with self.transient(handle):
+            yield handle, public
+
+    @contextmanager
     def loaded(self, key: TpmKeyBlob) -> Iterator[Any]:
         """The key loaded under the storage key with its authorisation set; always flushed."""
         if key.parent_name != self.primary_name:

@@ -118,6 +118,29 @@ def public_area(public: Any) -> bytes:
     return bytes(public.publicArea.marshal())
 
 
+def attestation_key_template() -> Any:
+    """The service's attestation key for Certify (docs/providers-tpm.md): a primary key in the
+    endorsement hierarchy, ECC NIST P-256, restricted signing with ECDSA/SHA-256. Re-created
+    from the endorsement seed it is the same key at every start; restricted, it signs only
+    structures the TPM made itself (never outside data that starts with TPM_GENERATED_VALUE).
+    noDA: its authorisation value is empty, there is nothing to guess."""
+    p = TPMT_PUBLIC()
+    p.type = TPM2_ALG.ECC
+    p.nameAlg = TPM2_ALG.SHA256
+    p.objectAttributes = (TPMA_OBJECT.FIXEDTPM | TPMA_OBJECT.FIXEDPARENT
+                          | TPMA_OBJECT.SENSITIVEDATAORIGIN | TPMA_OBJECT.USERWITHAUTH
+                          | TPMA_OBJECT.NODA | TPMA_OBJECT.RESTRICTED | TPMA_OBJECT.SIGN_ENCRYPT)
+    d = p.parameters.eccDetail
+    d.symmetric.algorithm = TPM2_ALG.NULL
+    d.scheme.scheme = TPM2_ALG.ECDSA
+    d.scheme.details.ecdsa.hashAlg = TPM2_ALG.SHA256
+    d.curveID = TPM2_ECC.NIST_P256
+    d.kdf.scheme = TPM2_ALG.NULL
+    p.unique.ecc.x = TPM2B_ECC_PARAMETER(b"\0" * 32)
+    p.unique.ecc.y = TPM2B_ECC_PARAMETER(b"\0" * 32)
+    return TPM2B_PUBLIC(publicArea=p)
+
+
 # -- application keys -------------------------------------------------------------------------
 
 def _attributes(attrs: KeyAttributes, generated: bool) -> Any:
@@ -135,10 +158,15 @@ def _attributes(attrs: KeyAttributes, generated: bool) -> Any:
     return a
 
 
-def _base_public(attrs: KeyAttributes, generated: bool) -> Any:
+def _base_public(attrs: KeyAttributes, generated: bool, auth_policy: bytes = b"") -> Any:
+    """`auth_policy`: a PCR-bound key's policy (pcr.py). Its user role then needs a policy
+    session (userWithAuth clear); the admin role keeps the authorisation value."""
     p = TPMT_PUBLIC()
     p.nameAlg = TPM2_ALG.SHA256
     p.objectAttributes = _attributes(attrs, generated)
+    if auth_policy:
+        p.objectAttributes &= ~TPMA_OBJECT.USERWITHAUTH
+        p.authPolicy = TPM2B_DIGEST(auth_policy)
     kt = attrs.key_type
     if kt.is_rsa:
         p.type = TPM2_ALG.RSA
@@ -161,18 +189,18 @@ def _base_public(attrs: KeyAttributes, generated: bool) -> Any:
     return p
 
 
-def key_template(attrs: KeyAttributes) -> Any:
-    return TPM2B_PUBLIC(publicArea=_base_public(attrs, generated=True))
+def key_template(attrs: KeyAttributes, auth_policy: bytes = b"") -> Any:
+    return TPM2B_PUBLIC(publicArea=_base_public(attrs, generated=True, auth_policy=auth_policy))
 
 
 def sensitive_create(auth: bytes) -> Any:
     return TPM2B_SENSITIVE_CREATE(TPMS_SENSITIVE_CREATE(userAuth=TPM2B_AUTH(auth)))
 
 
-def import_structures(attrs: KeyAttributes, key: keys.PrivateKey,
-                      auth: bytes) -> tuple[Any, Any]:
+def import_structures(attrs: KeyAttributes, key: keys.PrivateKey, auth: bytes,
+                      auth_policy: bytes = b"") -> tuple[Any, Any]:
     """TPM2B_PUBLIC and TPM2B_SENSITIVE of a software private key, for TPM2_Import."""
-    p = _base_public(attrs, generated=False)
+    p = _base_public(attrs, generated=False, auth_policy=auth_policy)
     s = TPMT_SENSITIVE()
     s.authValue = TPM2B_AUTH(auth)
     s.seedValue = TPM2B_DIGEST(os.urandom(AUTH_LEN))

@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidSignature
@@ -22,6 +23,7 @@ from tpm2_pytss.types import (
     TPM2B_PUBLIC_KEY_RSA,
     TPMS_SCHEME_HASH,
     TPMT_RSA_DECRYPT,
+    TPMT_SIG_SCHEME,
     TPMT_SYM_DEF,
     TPMT_SYM_DEF_OBJECT,
     TPMT_TK_HASHCHECK,
@@ -37,6 +39,8 @@ from pqparsec.protocol.operations import (
     AttestKeyRequest,
     AttestKeyResult,
     CanDoCryptoRequest,
+    CertifyOutput,
+    CertifyParams,
     CiphertextResult,
     EmptyResult,
     KeyDataResult,
@@ -57,14 +61,24 @@ from pqparsec.protocol.operations import (
     PsaVerifyMessageRequest,
     SignatureResult,
 )
-from pqparsec.protocol.psa import EncryptAlg, EncryptKind, Hash, KeyAttributes, SignAlg, SignKind
+from pqparsec.protocol.psa import (
+    AnyHash,
+    EncryptAlg,
+    EncryptKind,
+    Hash,
+    KeyAttributes,
+    SignAlg,
+    SignKind,
+)
 from pqparsec.protocol.psa.policy import (
     check_alg,
     check_not_deprecated,
+    check_pcr_binding,
     check_sign_hash_length,
     check_sign_request,
     check_usage,
     invalid_argument,
+    not_permitted,
     not_supported,
 )
 from pqparsec.protocol.status import ParsecError, ResponseStatus
@@ -76,7 +90,7 @@ from pqparsec.service.providers.software.base import with_implied_usage
 from pqparsec.service.providers.tpm import blob as blobs
 from pqparsec.service.providers.tpm import capabilities as caps
 from pqparsec.service.providers.tpm import device as tpm_device
-from pqparsec.service.providers.tpm import oaep, objects
+from pqparsec.service.providers.tpm import oaep, objects, pcr
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +103,7 @@ _HASHES: dict[Hash, type[hashes.HashAlgorithm]] = {
 _BAD_CREDENTIAL = {int(TPM2_RC.VALUE), int(TPM2_RC.SIZE), int(TPM2_RC.INTEGRITY)}
 RAW_SIGN_KINDS = frozenset({SignKind.RSA_PKCS1V15_SIGN_RAW, SignKind.ECDSA_ANY})
 RANDOM_CHUNK = 4096  # bytes fetched per turn on the TPM worker, so big requests do not hog it
+CERTIFY_NONCE_MAX = 64  # TPM2B_DATA's buffer: the most qualifyingData a TPM takes
 
 
 def _hash_alg(h: Hash) -> hashes.HashAlgorithm:
@@ -117,6 +132,7 @@ class TpmProvider(KeyProvider):
     provider_id = ProviderId.TPM
     description = ("TPM 2.0 provider: keys wrapped by the TPM's storage key and used inside "
                    "the TPM, through tpm2-pytss")
+    supports_pcr_binding = True
 
     def __init__(self, store: KeyStore, device: tpm_device.TpmDevice, name: str | None = None,
                  limits: ServiceLimits | None = None) -> None:
@@ -172,13 +188,15 @@ class TpmProvider(KeyProvider):
         if attrs.key_type.is_public_key:
             raise invalid_argument("a public key cannot be generated; generate the key pair")
         caps.check_key_type(attrs.key_type, attrs.key_bits)
+        attrs, bound_values = self._bind(attrs, "PsaGenerateKey")
         auth = os.urandom(objects.AUTH_LEN)
+        policy = self._auth_policy(attrs)
 
         def create(dev: Any) -> bytes:
             private, public, *_ = dev.ctx.create(dev.primary, objects.sensitive_create(auth),
-                                                 objects.key_template(attrs))
+                                                 objects.key_template(attrs, policy))
             return blobs.encode(blobs.TpmKeyBlob(dev.primary_name, auth, bytes(public.marshal()),
-                                                 bytes(private.marshal())))
+                                                 bytes(private.marshal()), bound_values))
 
         # Nothing stays in the TPM, so a failed mapping leaves nothing to undo.
         self.create(app, req.key_name, attrs, lambda: self._tpm("PsaGenerateKey", create))
@@ -193,6 +211,7 @@ class TpmProvider(KeyProvider):
         if not caps.key_sizes(kt):
             raise not_supported(f"importing {kt.describe()} keys is not supported by the TPM "
                                 "provider")
+        attrs, bound_values = self._bind(attrs, "PsaImportKey")
         make_key: Callable[[], bytes]
         if kt.is_public_key:
             pub = keys.load_public(req.data, attrs)
@@ -207,7 +226,8 @@ class TpmProvider(KeyProvider):
             final = dataclasses.replace(attrs, key_bits=bits)
 
             def make_key() -> bytes:
-                return self._tpm("PsaImportKey", lambda dev: self._import_private(dev, final, priv))
+                return self._tpm("PsaImportKey",
+                                 lambda dev: self._import_private(dev, final, priv, bound_values))
         self.create(app, req.key_name, dataclasses.replace(attrs, key_bits=bits), make_key)
         return EmptyResult()
 
@@ -218,17 +238,41 @@ class TpmProvider(KeyProvider):
         caps.check_key_type(attrs.key_type, bits)
         return bits
 
-    @staticmethod
-    def _import_private(dev: Any, attrs: KeyAttributes, key: keys.PrivateKey) -> bytes:
+    @classmethod
+    def _import_private(cls, dev: Any, attrs: KeyAttributes, key: keys.PrivateKey,
+                        bound_values: bytes = b"") -> bytes:
         """TPM2_Import: wrap the key to the storage key's public part (as a duplication blob
         would be), let the TPM re-wrap it under its own protection."""
         auth = os.urandom(objects.AUTH_LEN)
-        public, sensitive = objects.import_structures(attrs, key, auth)
+        public, sensitive = objects.import_structures(attrs, key, auth, cls._auth_policy(attrs))
         _, duplicate, seed = wrap(dev.primary_public.publicArea, public, sensitive)
         private = dev.ctx.import_(dev.primary, TPM2B_DATA(), public, duplicate, seed,
                                   TPMT_SYM_DEF_OBJECT(algorithm=TPM2_ALG.NULL))
         return blobs.encode(blobs.TpmKeyBlob(dev.primary_name, auth, bytes(public.marshal()),
-                                             bytes(private.marshal())))
+                                             bytes(private.marshal()), bound_values))
+
+    # -- keys bound to PCR values (pcr.py) --------------------------------------------------------
+
+    def _bind(self, attrs: KeyAttributes, what: str) -> tuple[KeyAttributes, bytes]:
+        """A requested PCR binding, checked and resolved: the attributes to store, with the
+        digest the key is bound to (the PCRs' current values unless the caller gave one), and
+        the PCR values behind it (empty if the caller gave the digest)."""
+        binding = attrs.pcr_binding
+        if binding is None:
+            return attrs, b""
+        binding = check_pcr_binding(binding)
+        pcr.check_bank(binding)
+        if attrs.key_type.is_public_key:
+            raise not_supported("a public key cannot be bound to PCRs: it is used outside the "
+                                "TPM")
+        resolved, values = self._tpm(what, lambda dev: pcr.resolve(dev, binding))
+        return dataclasses.replace(attrs, policy=dataclasses.replace(
+            attrs.policy, pcr_binding=resolved)), values
+
+    @staticmethod
+    def _auth_policy(attrs: KeyAttributes) -> bytes:
+        binding = attrs.pcr_binding
+        return b"" if binding is None else pcr.policy_digest(binding)
 
     def psa_destroy_key(self, app: Identity, req: KeyNameRequest) -> EmptyResult:
         self.remove(app, req.key_name)  # the TPM holds nothing of the key between uses
@@ -261,11 +305,14 @@ class TpmProvider(KeyProvider):
         public = objects.unmarshal_public(key.public)
         scheme = objects.sig_scheme(alg)
 
+        binding = rec.attributes.pcr_binding
+
         def sign(dev: Any) -> Any:
             with dev.loaded(key) as handle:
-                return dev.ctx.sign(handle, TPM2B_DIGEST(digest), scheme,
-                                    TPMT_TK_HASHCHECK(tag=TPM2_ST.HASHCHECK,
-                                                      hierarchy=TPM2_RH.NULL))
+                return pcr.authorized(dev, binding, key.pcr_values, lambda session: dev.ctx.sign(
+                    handle, TPM2B_DIGEST(digest), scheme,
+                    TPMT_TK_HASHCHECK(tag=TPM2_ST.HASHCHECK, hierarchy=TPM2_RH.NULL),
+                    session1=session))
         return objects.signature_bytes(self._tpm("signing", sign), alg, public)
 
     def _verify(self, rec: KeyRecord, alg: SignAlg, digest: bytes, signature: bytes) -> None:
@@ -373,12 +420,15 @@ class TpmProvider(KeyProvider):
             scheme = TPMT_RSA_DECRYPT(scheme=TPM2_ALG.OAEP, details=TPMU_ASYM_SCHEME(
                 oaep=TPMS_SCHEME_HASH(hashAlg=objects.tpm_hash(alg.hash))))
         label = TPM2B_DATA(b"" if raw else salt)
+        binding = rec.attributes.pcr_binding
 
         def decrypt(dev: Any) -> bytes:
             with dev.loaded(key) as handle:
                 try:
-                    out = dev.ctx.rsa_decrypt(handle, TPM2B_PUBLIC_KEY_RSA(req.ciphertext),
-                                              scheme, label)
+                    out = pcr.authorized(dev, binding, key.pcr_values,
+                                         lambda session: dev.ctx.rsa_decrypt(
+                                             handle, TPM2B_PUBLIC_KEY_RSA(req.ciphertext),
+                                             scheme, label, session1=session))
                 except tpm_device.TSS2_Exception as exc:
                     # libtpms answers a bad padding with TPM_RC_FAILURE, yet keeps working:
                     # only a TPM that then refuses commands has really failed.
@@ -424,7 +474,10 @@ class TpmProvider(KeyProvider):
 
     def attest_key(self, app: Identity, req: AttestKeyRequest) -> AttestKeyResult:
         """TPM2_ActivateCredential: the TPM releases the credential only if the attested key is
-        loaded in it under the name the credential was made for, beside the endorsement key."""
+        loaded in it under the name the credential was made for, beside the endorsement key.
+        (Or, with the `certify` extension, TPM2_Certify: see _certify.)"""
+        if req.parameters.certify is not None:
+            return self._certify(app, req, req.parameters.certify)
         params = req.parameters.activate_credential
         if params is None:
             raise not_supported("only the ActivateCredential mechanism is supported")
@@ -457,6 +510,66 @@ class TpmProvider(KeyProvider):
         credential = self._tpm("AttestKey", activate)
         return AttestKeyResult(AttestationOutput(ActivateCredentialOutput(credential)))
 
+    # -- key attestation (TPM2_Certify, a pqparsec extension) ----------------------------------
+
+    @staticmethod
+    def _certify_scheme(rec: KeyRecord) -> Any:
+        """How an application key signs a Certify statement: with its policy's algorithm, the
+        policy's hash or SHA-256 if it permits any hash. Needs usage sign_hash, since the TPM
+        signs the statement's digest."""
+        attrs = rec.attributes
+        check_usage(attrs, "sign_hash", "signing key attestations")
+        alg = attrs.algorithm
+        if not isinstance(alg, SignAlg):
+            raise not_permitted("the attesting key's policy permits no signature algorithm")
+        caps.check_sign_alg(attrs.key_type, alg)
+        if isinstance(alg.hash, AnyHash):
+            alg = SignAlg(alg.kind, Hash.SHA_256)
+        return objects.sig_scheme(alg)
+
+    def _certify(self, app: Identity, req: AttestKeyRequest,
+                 params: CertifyParams) -> AttestKeyResult:
+        """TPM2_Certify: the TPM states, under the attesting key's signature, that an object
+        with the attested key's name is loaded in it, with the caller's nonce as
+        qualifyingData. The attesting key is the named application key, or the service's
+        attestation key (objects.attestation_key_template) when none is named."""
+        nonce = bytes(params.nonce)
+        if len(nonce) > CERTIFY_NONCE_MAX:
+            raise invalid_argument(f"a nonce of {len(nonce)} bytes: at most "
+                                   f"{CERTIFY_NONCE_MAX} are allowed")
+        attested = self._tpm_key(self.load(app, req.attested_key_name), "attestation")
+        signer: blobs.TpmKeyBlob | None = None
+        binding = None  # a PCR-bound attesting key signs in a policy session (pcr.py)
+        scheme = TPMT_SIG_SCHEME(scheme=TPM2_ALG.NULL)  # the attestation key's own (ECDSA)
+        if req.attesting_key_name:
+            rec = self.load(app, req.attesting_key_name)
+            scheme = self._certify_scheme(rec)
+            signer = self._tpm_key(rec, "signing key attestations")
+            binding = rec.attributes.pcr_binding
+        same = req.attesting_key_name == req.attested_key_name
+
+        def certify(dev: Any) -> tuple[bytes, bytes, bytes]:
+            with ExitStack() as stack:
+                handle = stack.enter_context(dev.loaded(attested))
+                if signer is None:
+                    sign_handle, public = stack.enter_context(dev.attestation_key())
+                    signer_area = objects.public_area(public)
+                else:
+                    sign_handle = handle if same else stack.enter_context(dev.loaded(signer))
+                    signer_area = objects.public_area(objects.unmarshal_public(signer.public))
+                # The attested key in the admin role: its authorisation value, bound or not.
+                attest, signature = pcr.authorized(
+                    dev, binding, b"" if signer is None else signer.pcr_values,
+                    lambda session: dev.ctx.certify(handle, sign_handle, TPM2B_DATA(nonce), scheme,
+                                                    session1=ESYS_TR.PASSWORD, session2=session))
+                return bytes(attest), bytes(signature.marshal()), signer_area
+
+        attest, signature, signer_area = self._tpm("AttestKey", certify)
+        return AttestKeyResult(AttestationOutput(certify=CertifyOutput(
+            attest=attest, signature=signature,
+            attested_key_public=objects.public_area(objects.unmarshal_public(attested.public)),
+            attesting_key_public=signer_area)))
+
     # -- random numbers and capabilities --------------------------------------------------------
 
     def psa_generate_random(self, app: Identity | None,
@@ -481,6 +594,11 @@ class TpmProvider(KeyProvider):
         return PsaGenerateRandomResult(bytes(out))
 
     def can_do_crypto(self, app: Identity, req: CanDoCryptoRequest) -> EmptyResult:
+        binding = req.attributes.pcr_binding
+        if binding is not None:  # InvalidArgument if malformed, as generation would answer
+            pcr.check_bank(check_pcr_binding(binding))
+            if req.attributes.key_type.is_public_key:
+                raise not_supported("a public key cannot be bound to PCRs")
         if not caps.can_do(req.check_type, req.attributes, self.limits.allow_deprecated):
             raise not_supported("the TPM provider cannot do this")
         return EmptyResult()
