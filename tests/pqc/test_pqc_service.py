@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ed448, ed25519, mldsa, mlk
 from pqc_vectors import ml_dsa_kat, ml_kem_kat, xwing_hpke_vectors
 from support import ServiceProcess
 
-from pqparsec.client.errors import ServiceError
+from pqparsec.client.errors import InvalidSignature, ServiceError
 from pqparsec.client.pqc import PqcClient
 from pqparsec.protocol.header import RawHeader
 from pqparsec.protocol.opcodes import Opcode
@@ -468,3 +468,18 @@ def test_can_do_crypto(pq: PqcClient) -> None:
         assert pq.can_do_crypto(check, attrs), (check, attrs)
     for check, attrs in no:
         assert not pq.can_do_crypto(check, attrs), (check, attrs)
+
+
+def test_convenience_sign_of_hash_slh_dsa(pq: PqcClient) -> None:
+    """BasicClient.sign with a HashSLH-DSA key sends the message (PsaSignMessage), for the
+    service's fast back-end to hash and sign; the result is a FIPS 205 HashSLH-DSA signature."""
+    fam, bits = SlhDsaFamily.SHA2_F, 128
+    halg = SignAlg(SignKind.HASH_SLH_DSA, Hash.SHA_256)
+    pq.generate_key("conv-slh", sign_attrs(KeyType.slh_dsa_key_pair(fam), bits, halg))
+    msg = b"convenience"
+    sig = pq.sign("conv-slh", msg)
+    pq.verify("conv-slh", msg, sig)
+    _slh_module(fam, bits).verify(pq.export_public_key("conv-slh"), msg, sig,
+                                  hash_algorithm=pqcrypto.HashAlgorithm.Sha256)
+    with pytest.raises(InvalidSignature):
+        pq.verify("conv-slh", msg + b"!", sig)
