@@ -266,15 +266,16 @@ def report(rows: list[CryptoRow], bench: Bench, baseline: Measurement | None = N
         out.append(f"Target: ECDSA P-256 sign with {n} clients >= {SIGN_TARGET:.0%} of in-process: "
                    f"{share:.1%} -> {'met' if share >= SIGN_TARGET else 'NOT met'}")
         if baseline is not None:
-            out.append(f"For scale: the bare connect+answer baseline did {fmt_rate(baseline.rate)} req/s "
-                       f"with {baseline.clients} clients, {baseline.rate / sign.in_process:.1%} of the "
-                       "in-process sign rate (asyncio, as the service).")
+            out.append(f"For scale: the bare asyncio baseline (connect, answer, no work at all) did "
+                       f"{fmt_rate(baseline.rate)} req/s with {baseline.clients} clients, "
+                       f"{baseline.rate / sign.in_process:.1%} of the in-process sign rate: the most "
+                       "a Python asyncio server that takes one connection per request reaches here.")
         if ceiling is not None:
-            out.append(f"Ceiling: a zero-work C server (accept, read, write 38 bytes, close) did "
-                       f"{fmt_rate(ceiling.rate)} req/s with {ceiling.clients} clients, "
-                       f"{ceiling.rate / sign.in_process:.1%} of the in-process sign rate: no "
-                       "request-per-connection server, in any language, goes faster with these "
-                       "clients on this machine.")
+            out.append(f"Clients' ceiling: a zero-work C server (accept, read, write 38 bytes, close) "
+                       f"did {fmt_rate(ceiling.rate)} req/s with {ceiling.clients} clients, "
+                       f"{ceiling.rate / sign.in_process:.1%} of the in-process sign rate: what the "
+                       "client processes can drive on this machine, so they are not what limits "
+                       "the service.")
         elif bench.ideal.why_not:
             out.append(f"Ceiling: not measured: {bench.ideal.why_not}")
     return "\n".join(out)
