@@ -9,7 +9,7 @@ from typing import Any
 import click
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x448, x25519
 from cryptography.x509.oid import NameOID
 
 from pqparsec.cli.context import Tool, b64, emit_json, pass_tool, read_file
@@ -169,8 +169,9 @@ def import_key(tool: Tool, key_name: str, key_file: str, for_signing: bool,
     """Import a key from KEY_FILE ('-' = stdin).
 
     Asymmetric keys: PEM or DER, PKCS#8 or PKCS#1 (RSA) or SEC1 (EC) private keys, or
-    SubjectPublicKeyInfo / PKCS#1 public keys. The policy follows create-rsa-key/create-ecc-key;
-    a public key gets only the public half of it (encrypt or verify).
+    SubjectPublicKeyInfo / PKCS#1 public keys, including Ed25519/Ed448 and ML-DSA/ML-KEM-768/1024
+    ones. The policy follows the create-*-key commands (ML-DSA: pure, hedged); a public key gets
+    only the public half of it (encrypt or verify).
     """
     data = read_file(key_file)
     client = tool.client
@@ -195,9 +196,14 @@ def import_key(tool: Tool, key_name: str, key_file: str, for_signing: bool,
         bits = 255 if isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)) \
             else 448
         attrs = templates.eddsa(bits, exportable=exportable)
-    else:
+    elif isinstance(key, (x25519.X25519PrivateKey, x25519.X25519PublicKey,
+                          x448.X448PrivateKey, x448.X448PublicKey)):
         bits = 255 if isinstance(key, (x25519.X25519PrivateKey, x25519.X25519PublicKey)) else 448
         attrs = templates.ecdh(bits, EccFamily.MONTGOMERY, exportable=exportable)
+    else:  # ML-DSA (pure, hedged) or ML-KEM: their PKCS#8 / SPKI forms (RFC 9881, RFC 9935)
+        kind, bits = keys.pq_key_params(key)
+        attrs = templates.ml_dsa(bits, exportable=exportable) if kind.is_ml_dsa else \
+            templates.ml_kem(bits, exportable=exportable)
     if not isinstance(key, keys.PrivateKey):
         if isinstance(attrs.algorithm, KeyAgreementAlg):
             raise click.UsageError("a public key cannot be used for key agreement")

@@ -12,7 +12,16 @@ import hashlib
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x448, x25519
+from cryptography.hazmat.primitives.asymmetric import (
+    ec,
+    ed448,
+    ed25519,
+    mldsa,
+    mlkem,
+    rsa,
+    x448,
+    x25519,
+)
 from cryptography.hazmat.primitives.asymmetric.utils import (
     Prehashed,
     decode_dss_signature,
@@ -23,16 +32,42 @@ from pqparsec.client.errors import KeyTypeError
 from pqparsec.protocol.psa import EccFamily, Hash, KeyKind, KeyType
 from pqparsec.protocol.psa.hashes import CRYPTOGRAPHY_HASHES, WEIERSTRASS
 
+# Post-quantum keys `cryptography` can hold (FIPS 203 / 204; SPKI and PKCS#8 per RFC 9881 /
+# RFC 9935): PSA's key_bits for each class, and the PSA key-pair format is the class's raw form
+# (ML-DSA: the 32-byte seed xi; ML-KEM: the 64-byte seed d || z). Public keys are raw too.
+_PQ_PUBLIC_CLASSES: dict[type, tuple[KeyKind, int]] = {
+    mldsa.MLDSA44PublicKey: (KeyKind.ML_DSA_PUBLIC_KEY, 128),
+    mldsa.MLDSA65PublicKey: (KeyKind.ML_DSA_PUBLIC_KEY, 192),
+    mldsa.MLDSA87PublicKey: (KeyKind.ML_DSA_PUBLIC_KEY, 256),
+    mlkem.MLKEM768PublicKey: (KeyKind.ML_KEM_PUBLIC_KEY, 768),
+    mlkem.MLKEM1024PublicKey: (KeyKind.ML_KEM_PUBLIC_KEY, 1024),
+}
+_PQ_PRIVATE_CLASSES: dict[type, tuple[KeyKind, int]] = {
+    mldsa.MLDSA44PrivateKey: (KeyKind.ML_DSA_KEY_PAIR, 128),
+    mldsa.MLDSA65PrivateKey: (KeyKind.ML_DSA_KEY_PAIR, 192),
+    mldsa.MLDSA87PrivateKey: (KeyKind.ML_DSA_KEY_PAIR, 256),
+    mlkem.MLKEM768PrivateKey: (KeyKind.ML_KEM_KEY_PAIR, 768),
+    mlkem.MLKEM1024PrivateKey: (KeyKind.ML_KEM_KEY_PAIR, 1024),
+}
+
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | x25519.X25519PublicKey | \
-    x448.X448PublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
+    x448.X448PublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey | \
+    mldsa.MLDSA44PublicKey | mldsa.MLDSA65PublicKey | mldsa.MLDSA87PublicKey | \
+    mlkem.MLKEM768PublicKey | mlkem.MLKEM1024PublicKey
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | x25519.X25519PrivateKey | \
-    x448.X448PrivateKey | ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey
+    x448.X448PrivateKey | ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey | \
+    mldsa.MLDSA44PrivateKey | mldsa.MLDSA65PrivateKey | mldsa.MLDSA87PrivateKey | \
+    mlkem.MLKEM768PrivateKey | mlkem.MLKEM1024PrivateKey
 
 HASHES = CRYPTOGRAPHY_HASHES
 _PRIVATE_TYPES = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, x25519.X25519PrivateKey,
-                  x448.X448PrivateKey, ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)
+                  x448.X448PrivateKey, ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey,
+                  mldsa.MLDSA44PrivateKey, mldsa.MLDSA65PrivateKey, mldsa.MLDSA87PrivateKey,
+                  mlkem.MLKEM768PrivateKey, mlkem.MLKEM1024PrivateKey)
 _PUBLIC_TYPES = (rsa.RSAPublicKey, ec.EllipticCurvePublicKey, x25519.X25519PublicKey,
-                 x448.X448PublicKey, ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)
+                 x448.X448PublicKey, ed25519.Ed25519PublicKey, ed448.Ed448PublicKey,
+                 mldsa.MLDSA44PublicKey, mldsa.MLDSA65PublicKey, mldsa.MLDSA87PublicKey,
+                 mlkem.MLKEM768PublicKey, mlkem.MLKEM1024PublicKey)
 _HASH_BY_NAME: dict[str, Hash] = {cls().name: h for h, cls in HASHES.items()}
 
 _CURVE_BY_NAME: dict[str, tuple[EccFamily, int]] = {cls().name: key
@@ -163,6 +198,15 @@ def _pq_public_key(key_type: KeyType, data: bytes) -> PublicKey:
     return key
 
 
+def pq_key_params(key: PrivateKey | PublicKey) -> tuple[KeyType, int]:
+    """(PSA key type, key_bits) of an ML-DSA or ML-KEM `cryptography` key."""
+    for table in (_PQ_PRIVATE_CLASSES, _PQ_PUBLIC_CLASSES):
+        for cls, (kind, bits) in table.items():
+            if isinstance(key, cls):
+                return KeyType(kind), bits
+    raise KeyTypeError(f"{type(key).__name__} is not an ML-DSA or ML-KEM key")
+
+
 def public_key_to_psa(key: PublicKey) -> tuple[KeyType, int, bytes]:
     """(public key type, bits, PSA public format) of a `cryptography` public key."""
     if isinstance(key, rsa.RSAPublicKey):
@@ -181,6 +225,9 @@ def public_key_to_psa(key: PublicKey) -> tuple[KeyType, int, bytes]:
         bits = 255 if isinstance(key, ed25519.Ed25519PublicKey) else 448
         return (KeyType.ecc_public_key(EccFamily.TWISTED_EDWARDS), bits,
                 key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+    for cls, (kind, bits) in _PQ_PUBLIC_CLASSES.items():
+        if isinstance(key, cls):
+            return KeyType(kind), bits, key.public_bytes_raw()
     raise KeyTypeError(f"{type(key).__name__} has no PSA key type")
 
 
@@ -205,6 +252,9 @@ def private_key_to_psa(key: PrivateKey) -> tuple[KeyType, int, bytes]:
         return (KeyType.ecc_key_pair(EccFamily.TWISTED_EDWARDS), bits,
                 key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                                   serialization.NoEncryption()))
+    for cls, (kind, bits) in _PQ_PRIVATE_CLASSES.items():
+        if isinstance(key, cls):
+            return KeyType(kind), bits, key.private_bytes_raw()
     raise KeyTypeError(f"{type(key).__name__} has no PSA key type")
 
 
@@ -227,6 +277,10 @@ def private_key_from_psa(key_type: KeyType, bits: int, data: bytes) -> PrivateKe
                 return ed448.Ed448PrivateKey.from_private_bytes(data)
             return ec.derive_private_key(int.from_bytes(data, "big"),
                                          curve_for(key_type.ecc_family, bits))
+        for cls, kind_bits in _PQ_PRIVATE_CLASSES.items():
+            if kind_bits == (key_type.kind, bits):
+                pq: PrivateKey = cls.from_seed_bytes(data)  # type: ignore[attr-defined]
+                return pq
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise KeyTypeError(f"cannot load a {key_type.describe()} key: {exc}") from None
     raise KeyTypeError(f"{key_type.describe()} is not an asymmetric key pair")

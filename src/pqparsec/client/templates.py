@@ -19,6 +19,8 @@ from pqparsec.protocol.psa import (
     EncryptAlg,
     EncryptKind,
     Hash,
+    KemAlg,
+    KemKind,
     KeyAgreementAlg,
     KeyAttributes,
     KeyKind,
@@ -73,6 +75,20 @@ def eddsa(bits: int = 255, exportable: bool = False) -> KeyAttributes:
     """Ed25519 (255 bits) or Ed448 (448) for PureEdDSA: a protocol extension of pqparsec."""
     return _attrs(KeyType.ecc_key_pair(EccFamily.TWISTED_EDWARDS), bits, SIGNING,
                   SignAlg(SignKind.PURE_EDDSA), exportable)
+
+
+def ml_dsa(bits: int = 192, deterministic: bool = False,
+           exportable: bool = False) -> KeyAttributes:
+    """Pure ML-DSA (key_bits 128 / 192 / 256 = ML-DSA-44 / 65 / 87), hedged unless
+    `deterministic`: a protocol extension of pqparsec."""
+    kind = SignKind.DETERMINISTIC_ML_DSA if deterministic else SignKind.ML_DSA
+    return _attrs(KeyType(KeyKind.ML_DSA_KEY_PAIR), bits, SIGNING, SignAlg(kind), exportable)
+
+
+def ml_kem(bits: int = 768, exportable: bool = False) -> KeyAttributes:
+    """ML-KEM-512 / 768 / 1024 for PsaEncapsulate / PsaDecapsulate (a protocol extension)."""
+    return _attrs(KeyType(KeyKind.ML_KEM_KEY_PAIR), bits, ENCRYPTING, KemAlg(KemKind.ML_KEM),
+                  exportable)
 
 
 def ecdh(bits: int = 256, family: EccFamily = EccFamily.SECP_R1,
