@@ -308,6 +308,58 @@ class IdealServer:
             self.proc.wait(5)
 
 
+# The least a Python server that signs can do: threads blocking in accept() (cheaper than an event
+# loop), each reading the header, making one ECDSA P-256 signature with a key already loaded, and
+# answering. No parsing, no key store, no policy: the most a CPython service could reach here.
+
+_SIGN_ONLY_PY = r"""
+import hashlib, os, socket, sys, threading
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+path, threads = sys.argv[1], int(sys.argv[2])
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(path)
+srv.listen(1024)
+key = ec.generate_private_key(ec.SECP256R1())
+alg, digest = ec.ECDSA(Prehashed(hashes.SHA256())), hashlib.sha256(b"bench").digest()
+head = bytes(36)
+def serve():
+    while True:
+        conn, _ = srv.accept()
+        with conn:
+            got = 0
+            while got < 36:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                got += len(chunk)
+            conn.sendall(head + key.sign(digest, alg))
+for _ in range(threads):
+    threading.Thread(target=serve, daemon=True).start()
+print("ready", flush=True)
+threading.Event().wait()
+"""
+
+
+class SignOnlyServer:
+    """_SIGN_ONLY_PY in its own process, with 4 accepting threads."""
+
+    def __init__(self, directory: str, threads: int = 4) -> None:
+        self.path = os.path.join(directory, "sign-only.sock")
+        self.proc = subprocess.Popen([sys.executable, "-c", _SIGN_ONLY_PY, self.path,
+                                      str(threads)], stdout=subprocess.PIPE)
+        assert self.proc.stdout is not None
+        if self.proc.stdout.readline().strip() != b"ready":
+            self.stop()
+            raise RuntimeError("the sign-only server did not start")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
 # ------------------------------------------------------------------------------------------------
 # The service under test
 
@@ -454,11 +506,13 @@ class Bench:
         self.service = Service(self.dir)
         self.baseline = BaselineServer(self.dir)
         self.ideal = IdealServer(self.dir)
+        self.sign_only = SignOnlyServer(self.dir)
 
     def close(self) -> None:
         self.pool.close()
         self.baseline.stop()
         self.ideal.stop()
+        self.sign_only.stop()
         self.service.stop()
         self._tmp.cleanup()
 
