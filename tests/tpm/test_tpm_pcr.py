@@ -351,6 +351,20 @@ def test_cli_pcr_option(tpm_service: ServiceProcess, tools: dict[str, str], swtp
     res = cli("-p", "3", "create-ecc-key", "-k", "bad", "--pcr-digest", "00", check=False)
     assert res.returncode == 2
 
+    # import-key binds an imported private key the same way.
+    pem = tmp_path / "imported.pem"
+    pem.write_bytes(ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    cli("-p", "3", "import-key", "-k", "imp", "--pcr", "16", str(pem))
+    assert "imp" in cli("-p", "3", "list-keys", "--extensions").stdout
+    cli("-p", "3", "sign", "-k", "imp", "data")
+    extend(tools, 16)
+    res = cli("-p", "3", "sign", "-k", "imp", "data", check=False)
+    assert res.returncode == 5 and "platform state changed" in res.stderr, res.stderr
+    reset(tools)
+    cli("-p", "3", "sign", "-k", "imp", "data")
+
 
 # -- units -----------------------------------------------------------------------------------------
 

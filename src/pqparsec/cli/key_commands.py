@@ -162,10 +162,11 @@ def create_symmetric_key(tool: Tool, key_name: str, alg_name: str, bits: int | N
 @click.option("--symmetric", "symmetric", type=click.Choice(sorted(SYMMETRIC)),
               help="KEY_FILE holds the raw bytes of a symmetric key of this kind.")
 @exportable_option
+@pcr_options
 @pass_tool
 def import_key(tool: Tool, key_name: str, key_file: str, for_signing: bool,
                for_signing_pss: bool, oaep: bool, ecdh: bool, symmetric: str | None,
-               exportable: bool) -> None:
+               exportable: bool, pcrs: list[int] | None, pcr_digest: bytes) -> None:
     """Import a key from KEY_FILE ('-' = stdin).
 
     Asymmetric keys: PEM or DER, PKCS#8 or PKCS#1 (RSA) or SEC1 (EC) private keys, or
@@ -173,8 +174,11 @@ def import_key(tool: Tool, key_name: str, key_file: str, for_signing: bool,
     ones. The policy follows the create-*-key commands (ML-DSA: pure, hedged); a public key gets
     only the public half of it (encrypt or verify).
     """
+    _check_pcr_options(pcrs, pcr_digest)
     data = read_file(key_file)
     client = tool.client
+    if symmetric is not None and pcrs is not None:
+        raise click.UsageError("--pcr binds key pairs (TPM provider), not symmetric keys")
     if symmetric is not None:
         attrs = SYMMETRIC[symmetric](len(data) * 8, exportable)
         tool.info(f"Importing {symmetric} key...")
@@ -208,6 +212,8 @@ def import_key(tool: Tool, key_name: str, key_file: str, for_signing: bool,
         if isinstance(attrs.algorithm, KeyAgreementAlg):
             raise click.UsageError("a public key cannot be used for key agreement")
         attrs = templates.public_counterpart(attrs)
+    if pcrs is not None:
+        attrs = templates.bound_to_pcrs(attrs, pcrs, pcr_digest)
     tool.info("Importing key...")
     client.import_key_object(key_name, key, attrs.policy)
     tool.info(f"Key \"{key_name}\" imported.")
