@@ -5,7 +5,7 @@ client processes send one kind of request, summed per function.
     .venv/bin/python benchmarks/profile_service.py ping   [--clients 8] [--duration 6]
     .venv/bin/python benchmarks/profile_service.py sign   # or verify, aead
 
-Prints the share of the sampled busy time of each thread group (event loop, workers) spent in
+Prints the share of the sampled busy time of each thread group (connection threads, acceptor) spent in
 each function, inclusive and exclusive ("self"), and the request rate during the run.
 """
 
@@ -38,8 +38,8 @@ def summarise(raw: Path, top: int) -> str:
         stack, _, count = line.rpartition(" ")
         frames = stack.split(";")
         thread = frames[0].split(": ", 1)[-1]
-        group = "workers" if "worker" in thread else "event loop" if thread == "MainThread" \
-            else thread
+        group = "connection threads" if "pqparsec-conn" in thread else \
+            "acceptor" if "acceptor" in thread else thread
         incl, self_, total = groups.setdefault(group, (collections.Counter(), collections.Counter(),
                                                        [0, 0]))
         n = int(count)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import struct
+import time
 
 import pytest
 from support import pack_wire_header
@@ -15,18 +15,15 @@ from pqparsec.protocol.status import ParsecError, ResponseStatus
 S = ResponseStatus
 
 
-async def _read(chunks: list[bytes], eof: bool, limit: int = 1024,
-                wait: float = 1.0) -> RawRequest:
-    reader = asyncio.StreamReader()
-    for c in chunks:
-        reader.feed_data(c)
-    if eof:
-        reader.feed_eof()
-    return await asyncio.wait_for(read_request(reader, limit), wait)
-
-
-def read(chunks: list[bytes], eof: bool = True, limit: int = 1024) -> RawRequest:
-    return asyncio.run(_read(chunks, eof, limit))
+def read(chunks: list[bytes], eof: bool = True, limit: int = 1024,
+         wait: float = 1.0) -> RawRequest:
+    a, b = socket.socketpair()
+    with a, b:
+        for c in chunks:
+            a.sendall(c)
+        if eof:
+            a.shutdown(socket.SHUT_WR)
+        return read_request(b, limit, wait)
 
 
 def status_of(chunks: list[bytes], eof: bool = True, limit: int = 1024) -> ResponseStatus:
@@ -137,3 +134,17 @@ def test_read_response_truncated() -> None:
         with pytest.raises(ParsecError) as e:
             read_response(b)
         assert e.value.status == S.CONNECTION_ERROR
+
+
+# -- the request deadline ---------------------------------------------------------------------------
+
+def test_whole_request_deadline() -> None:
+    # The limit is on the whole request: a client that stalls mid-body gets TimeoutError.
+    a, b = socket.socketpair()
+    with a, b:
+        data = pack_wire_header(opcode=1, body_len=10) + b"12345"
+        a.sendall(data)
+        t0 = time.monotonic()
+        with pytest.raises(TimeoutError):
+            read_request(b, 1024, 0.3)
+        assert 0.25 < time.monotonic() - t0 < 2

@@ -1,7 +1,7 @@
-"""Which requests the software provider runs on the event loop thread: ECDSA sign/verify with an
-elliptic-curve key already parsed in its key cache (cheaper than a hand-off to a worker thread),
-and nothing slow. The provider object is driven in-process here; the end-to-end behaviour of the
-same operations over the socket is covered by tests/providers/."""
+"""Which requests the software provider runs without an operation slot (thread_pool_size):
+ECDSA sign/verify with an elliptic-curve key already parsed in its key cache, which never need to
+wait behind slow operations, and nothing slow. The provider object is driven in-process here; the
+end-to-end behaviour of the same operations over the socket is covered by tests/providers/."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def test_only_cached_ec_keys_run_inline(tmp_path: Path) -> None:
     sign_ec = ops.PsaSignHashRequest("ec", ecdsa, DIGEST)
     sign_rsa = ops.PsaSignHashRequest("rsa", pkcs1, DIGEST)
 
-    # Not parsed yet: the first use goes to a worker thread.
+    # Not parsed yet: the first use takes an operation slot.
     assert not p.runs_inline(Opcode.PSA_SIGN_HASH, ALICE, sign_ec)
     sig = p.psa_sign_hash(ALICE, sign_ec).signature
     assert p.runs_inline(Opcode.PSA_SIGN_HASH, ALICE, sign_ec)
@@ -61,9 +61,9 @@ def test_only_cached_ec_keys_run_inline(tmp_path: Path) -> None:
     # RSA signing takes milliseconds: never inline, cached or not.
     p.psa_sign_hash(ALICE, sign_rsa)
     assert not p.runs_inline(Opcode.PSA_SIGN_HASH, ALICE, sign_rsa)
-    # Other operations with the cached EC key still go to a worker.
+    # Other operations with the cached EC key still take a slot.
     assert not p.runs_inline(Opcode.PSA_EXPORT_PUBLIC_KEY, ALICE, ops.KeyNameRequest("ec"))
-    # Destroyed: no longer inline; the same name re-created as RSA stays off the event loop.
+    # Destroyed: no longer inline; the same name re-created as RSA takes a slot.
     p.psa_destroy_key(ALICE, ops.KeyNameRequest("ec"))
     assert not p.runs_inline(Opcode.PSA_SIGN_HASH, ALICE, sign_ec)
     p.psa_generate_key(ALICE, ops.PsaGenerateKeyRequest(

@@ -1,14 +1,18 @@
 """Reading whole messages off a stream, with the limits checked before memory is committed.
 
-`read_request` (asyncio, service side) raises ParsecError with the status the Rust service gives
-at each step; the caller answers those with a header-level error response. `read_response`
-(blocking socket, client side) reads a header and exactly its body.
+`read_request` (service side) raises ParsecError with the status the Rust service gives at each
+step; the caller answers those with a header-level error response. `read_response` (client side)
+reads a header and exactly its body. Both work on blocking sockets.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
+import select
 import socket
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from pqparsec.protocol.header import (
@@ -30,27 +34,75 @@ class RawRequest:
     auth: bytes
 
 
-async def _read_exactly(reader: asyncio.StreamReader, n: int, what: str) -> bytes:
-    try:
-        return await reader.readexactly(n)
-    except asyncio.IncompleteReadError as exc:
-        raise ParsecError(ResponseStatus.CONNECTION_ERROR,
-                          f"connection closed after {len(exc.partial)} of {n} {what} bytes") from None
-    except OSError as exc:
-        raise ParsecError(ResponseStatus.CONNECTION_ERROR, f"reading {what}: {exc}") from None
+def wait_readable(sock: socket.socket, timeout_s: float) -> bool:
+    """Whether sock became readable (data, EOF or error) within timeout_s."""
+    if timeout_s <= 0:
+        return False
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(timeout_s * 1000))
 
 
-async def read_request(reader: asyncio.StreamReader, body_len_limit: int) -> RawRequest:
-    """Read one request. Timeouts are the caller's (asyncio.timeout around this call)."""
-    size = parse_preamble(await _read_exactly(reader, PREAMBLE_LEN, "header"))
-    remainder = await _read_exactly(reader, size, "header")
+class _Reader:
+    """Reads a blocking socket without blocking (MSG_DONTWAIT), waiting in poll() only when
+    nothing has arrived, and never later than deadline (time.monotonic). It takes whatever has
+    arrived, so a whole request usually takes one recv; bytes past the request are left unread
+    by the caller (and drained with the rest when the connection lingers)."""
+
+    def __init__(self, sock: socket.socket, deadline: float,
+                 waiting: Callable[[], AbstractContextManager[object]]) -> None:
+        self.sock = sock
+        self.deadline = deadline
+        self.waiting = waiting
+        self.buf = b""
+
+    def exactly(self, n: int, what: str) -> bytes:
+        if len(self.buf) < n:
+            self._fill(n, what)
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def _fill(self, n: int, what: str) -> None:
+        parts, have = [self.buf], len(self.buf)
+        try:
+            while have < n:
+                try:
+                    chunk = self.sock.recv(min(max(n - have, 4096), 1 << 18), socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    with self.waiting():
+                        ready = wait_readable(self.sock, self.deadline - time.monotonic())
+                    if not ready:
+                        raise TimeoutError(f"stalled reading {what}") from None
+                    continue
+                if not chunk:
+                    raise ParsecError(ResponseStatus.CONNECTION_ERROR,
+                                      f"connection closed after {have} of {n} {what} bytes")
+                parts.append(chunk)
+                have += len(chunk)
+        except TimeoutError:
+            raise  # the caller's: the client stalled
+        except OSError as exc:
+            raise ParsecError(ResponseStatus.CONNECTION_ERROR, f"reading {what}: {exc}") from None
+        finally:
+            self.buf = b"".join(parts)
+
+
+def read_request(sock: socket.socket, body_len_limit: int, timeout_s: float,
+                 waiting: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
+                 ) -> RawRequest:
+    """Read one request from a blocking socket (without changing its mode). The whole request
+    (header, body and auth) must arrive within timeout_s, or TimeoutError is raised. Waits for
+    the client happen inside waiting()."""
+    r = _Reader(sock, time.monotonic() + timeout_s, waiting)
+    size = parse_preamble(r.exactly(PREAMBLE_LEN, "header"))
+    remainder = r.exactly(size, "header")
     check_header_size(size)
     header = parse_remainder(remainder)
     if header.body_len > body_len_limit:
         raise ParsecError(ResponseStatus.BODY_SIZE_EXCEEDS_LIMIT,
                           f"body of {header.body_len} bytes exceeds the {body_len_limit}-byte limit")
-    body = await _read_exactly(reader, header.body_len, "body")
-    auth = await _read_exactly(reader, header.auth_len, "auth")
+    body = r.exactly(header.body_len, "body")
+    auth = r.exactly(header.auth_len, "auth")
     return RawRequest(header, body, auth)
 
 

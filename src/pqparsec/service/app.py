@@ -8,7 +8,6 @@ import logging
 import os
 import signal
 import socket
-from concurrent.futures import ThreadPoolExecutor
 
 from pqparsec.protocol.ids import ProviderId
 from pqparsec.protocol.status import ParsecError
@@ -134,8 +133,8 @@ class Service:
         self.reload_from = reload_from
         self.stores = KeyStores()
         self.state: ServiceState | None = None
-        workers = config.core.thread_pool_size or os.cpu_count() or 2
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pqparsec-worker")
+        # How many operations that may block or take time run at once (see Dispatcher).
+        self.max_operations = config.core.thread_pool_size or os.cpu_count() or 2
         self._stop = asyncio.Event()
         self.listener: Listener | None = None
 
@@ -153,10 +152,12 @@ class Service:
         self.state = build_state(cfg, self.stores)
         activated = systemd_socket()
         sock = activated or bind_socket(cfg.listener.socket_path, cfg.listener.socket_mode)
-        self.listener = Listener(Dispatcher(self._current, self.executor),
+        self.listener = Listener(Dispatcher(self._current, self.max_operations),
                                  cfg.listener.timeout / 1000.0, cfg.core.body_len_limit,
                                  cfg.core.max_connections)
-        await self.listener.start(sock)
+        # Connections are served by the listener's threads; this event loop only handles signals
+        # (stop, SIGHUP reload) and systemd notification.
+        self.listener.start(sock)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stop.set)
@@ -168,8 +169,7 @@ class Service:
         await self._stop.wait()
         sd_notify("STOPPING=1")
         log.info("stopping: finishing in-flight requests")
-        await self.listener.stop(grace_s=5.0)
-        self.executor.shutdown(wait=True)
+        await asyncio.to_thread(self.listener.stop, 5.0)
         self._current().close()
         self.stores.close()
         if activated is None:  # a socket systemd passed is systemd's to keep

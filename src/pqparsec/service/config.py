@@ -27,7 +27,7 @@ class ConfigError(ValueError):
 class CoreSettings:
     allow_root: bool = False
     thread_pool_size: int = 0  # 0 = number of CPUs
-    idle_listener_sleep_duration: int = 10  # accepted for compatibility; asyncio needs no polling
+    idle_listener_sleep_duration: int = 10  # accepted for compatibility; we never poll
     log_level: str = "info"
     log_timestamp: bool = False
     body_len_limit: int = 1 << 20

@@ -3,11 +3,12 @@ authentication, provider routing, admin check, body decoding, identity check, th
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,12 +45,25 @@ class ServiceState:
 
 
 class Dispatcher:
-    def __init__(self, state: Callable[[], ServiceState], executor: Executor) -> None:
-        self._state = state
-        self._executor = executor
+    """Runs in the listener's connection threads, one request per call.
 
-    async def dispatch(self, header: RequestHeader, body: bytes, auth: bytes,
-                       peer: PeerCredentials | None) -> bytes:
+    An operation runs in the thread that read its request, after taking one of `max_operations`
+    slots (core_settings.thread_pool_size), which bound how many operations that may block or
+    take time run at once. Cheap ones (Provider.runs_inline) need no slot, so they are never
+    queued behind slow ones. A provider with its own executor (a TPM) gets the operation
+    submitted there, and the connection thread waits for it without holding a slot.
+    """
+
+    def __init__(self, state: Callable[[], ServiceState], max_operations: int) -> None:
+        self._state = state
+        self._slots = threading.BoundedSemaphore(max_operations)
+
+    def dispatch(self, header: RequestHeader, body: bytes, auth: bytes,
+                 peer: PeerCredentials | None,
+                 waiting: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
+                 ) -> bytes:
+        """The response to a request. An operation that may block or take time runs inside
+        waiting() (the listener then knows that this thread may be away for long)."""
         state = self._state()
         t0 = time.perf_counter()
         app: Identity | None = None
@@ -67,7 +81,7 @@ class Dispatcher:
             if handler is None:
                 raise ParsecError(ResponseStatus.PSA_ERROR_NOT_SUPPORTED,
                                   f"{provider.name} does not support {header.opcode.name}")
-            result = await self._run(provider, header.opcode, handler, app, request)
+            result = self._run(provider, header.opcode, handler, app, request, waiting)
             out = encode_result(header.opcode, result)
             # buffer_size_limit caps an operation's output (Parsec: e.g. GenerateRandom's size);
             # the protobuf framing around that output may add a few bytes.
@@ -120,12 +134,16 @@ class Dispatcher:
             raise ParsecError(ResponseStatus.ADMIN_OPERATION,
                               f"{opcode.name} is an admin operation and {app.name!r} is no admin")
 
-    async def _run(self, provider: Provider, opcode: Opcode, handler: Callable[..., Any],
-                   app: Identity | None, request: Any) -> Any:
+    def _run(self, provider: Provider, opcode: Opcode, handler: Callable[..., Any],
+             app: Identity | None, request: Any,
+             waiting: Callable[[], AbstractContextManager[object]]) -> Any:
         if provider.runs_inline(opcode, app, request):
             return handler(app, request)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(provider.executor or self._executor, handler, app, request)
+        with waiting():
+            if provider.executor is not None:
+                return provider.executor.submit(handler, app, request).result()
+            with self._slots:
+                return handler(app, request)
 
     @staticmethod
     def _log_failure(state: ServiceState, header: RequestHeader, app: Identity | None,

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
 import socket
 import stat
 import struct
+import threading
+import time
+from collections.abc import Iterator
 
-from pqparsec.protocol.framing import read_request
+from pqparsec.protocol.framing import read_request, wait_readable
 from pqparsec.protocol.header import error_response
+from pqparsec.protocol.ids import AuthType
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.authenticators import PeerCredentials
 from pqparsec.service.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
 
-# After answering, how long to wait for the client to close before we do. Closing with unread
-# request bytes in the socket makes the kernel reset the connection, and a client could then lose
-# the response it has not read yet.
+# A client that sent more than its request: after answering, how long to read (and discard) until
+# it closes, before we do. Closing with unread bytes in the socket makes the kernel reset the
+# connection: the client would get ECONNRESET instead of EOF after the response (and on other
+# transports could lose the response). With nothing unread, the connection is closed at once.
 LINGER_S = 0.5
 
 
@@ -59,7 +63,7 @@ def bind_socket(path: str, mode: int) -> socket.socket:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.bind(path)
     os.chmod(path, mode)
-    sock.listen(128)
+    sock.listen(socket.SOMAXCONN)
     return sock
 
 
@@ -77,71 +81,183 @@ def systemd_socket() -> socket.socket | None:
 
 
 class Listener:
+    """Blocking sockets in threads. Each connection thread accepts a connection and serves it:
+    reads the request, dispatches it, answers, closes; then accepts the next.
+
+    Threads are started when needed, up to max_connections, and then reused. Under the GIL,
+    threads that all want to run Python only slow each other down, so a new one is started only
+    when nobody would otherwise accept soon: no thread is waiting in accept(), and no other thread
+    is busy with work that ends quickly. A thread "waits" (self._waiting) while it waits for its
+    client, or runs an operation that may block or take time; a stalled client or a slow
+    operation therefore never keeps other connections from being served. While every thread is
+    taken (max_connections), new connections wait, unread, in the socket's listen queue; the
+    listener timeout of a connection starts when a thread accepts it.
+    """
+
     def __init__(self, dispatcher: Dispatcher, timeout_s: float, body_len_limit: int,
                  max_connections: int) -> None:
         self.dispatcher = dispatcher
         self.timeout_s = timeout_s
         self.body_len_limit = body_len_limit
-        self._slots = asyncio.Semaphore(max_connections)
-        self._server: asyncio.AbstractServer | None = None
-        self._inflight: set[asyncio.Task[None]] = set()
+        self._max_threads = max_connections
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._idle = 0  # threads in accept()
+        self._waiting_threads = 0  # threads inside self._waiting()
+        self._serving: set[socket.socket] = set()  # connections being served, for stop()
+        self._sock: socket.socket | None = None
+        self._stopping = False
 
     def configure(self, timeout_s: float, body_len_limit: int) -> None:
         self.timeout_s = timeout_s
         self.body_len_limit = body_len_limit
 
-    async def start(self, sock: socket.socket) -> None:
-        self._server = await asyncio.start_unix_server(self._on_connection, sock=sock)
+    def start(self, sock: socket.socket) -> None:
+        self._sock = sock
+        sock.settimeout(None)
+        with self._lock:
+            self._spawn()
 
-    async def _on_connection(self, reader: asyncio.StreamReader,
-                             writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._inflight.add(task)
+    def _spawn(self) -> None:
+        """Start one more connection thread (the caller holds self._lock)."""
+        t = threading.Thread(target=self._run, daemon=True,
+                             name=f"pqparsec-conn-{len(self._threads)}")
+        self._threads.append(t)
+        self._idle += 1
+        t.start()
+
+    def _need_acceptor(self, quick: int) -> None:
+        """Start a thread if none is in accept() and at most `quick` threads (the caller
+        included) are busy with work that ends soon. The caller holds self._lock."""
+        busy_quick = len(self._threads) - self._idle - self._waiting_threads
+        if self._idle == 0 and busy_quick <= quick and len(self._threads) < self._max_threads \
+                and not self._stopping:
+            self._spawn()
+
+    @contextlib.contextmanager
+    def _waiting(self) -> Iterator[None]:
+        """Around a wait for the client or an operation that may take time."""
+        with self._lock:
+            self._waiting_threads += 1
+            self._need_acceptor(0)
         try:
-            async with self._slots:
-                await self._serve(reader, writer)
+            yield
         finally:
-            self._inflight.discard(task)
+            with self._lock:
+                self._waiting_threads -= 1
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = peer_credentials(writer.get_extra_info("socket"))
+    def _run(self) -> None:
+        assert self._sock is not None
+        sock = self._sock
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError as exc:
+                if self._stopping:
+                    return
+                # e.g. EMFILE: out of file descriptors. The connection stays queued in the kernel;
+                # give serving connections a moment to close theirs.
+                log.warning("accept failed: %s", exc)
+                time.sleep(0.1)
+                continue
+            if self._stopping:  # a wake-up from stop(), or a client too late
+                conn.close()
+                return
+            with self._lock:
+                self._idle -= 1
+                # Keep a second thread ready beside this one: two can overlap system calls.
+                self._need_acceptor(1)
+            self._serving.add(conn)
+            try:
+                self._serve(conn)
+            except Exception:
+                log.exception("unexpected error serving a connection")
+            finally:
+                self._serving.discard(conn)
+                conn.close()
+            with self._lock:
+                self._idle += 1
+
+    def _serve(self, conn: socket.socket) -> None:
+        timeout_s = self.timeout_s
+        whole_request = False  # read to its end, so the client is not still sending it
         try:
             try:
-                async with asyncio.timeout(self.timeout_s):
-                    raw = await read_request(reader, self.body_len_limit)
+                raw = read_request(conn, self.body_len_limit, timeout_s, self._waiting)
                 header = raw.header.check_fields()
             except ParsecError as exc:
                 log.info("rejected request: %s", exc)
                 response = error_response(exc.status)
             except TimeoutError:
-                log.info("client stalled for %.1f s mid-request", self.timeout_s)
+                log.info("client stalled for %.1f s mid-request", timeout_s)
                 response = error_response(ResponseStatus.CONNECTION_ERROR)
             else:
-                response = await self.dispatcher.dispatch(header, raw.body, raw.auth, peer)
-            writer.write(response)
-            async with asyncio.timeout(self.timeout_s):
-                await writer.drain()
-            if writer.can_write_eof():
-                writer.write_eof()
-            with contextlib.suppress(TimeoutError, OSError):
-                async with asyncio.timeout(LINGER_S):
-                    while await reader.read(1 << 16):
-                        pass
-        except (OSError, TimeoutError) as exc:
+                # Only the Unix peer credentials authenticator needs them: spare the others a
+                # system call.
+                peer = peer_credentials(conn) \
+                    if header.auth_type == AuthType.UNIX_PEER_CREDENTIALS else None
+                whole_request = True
+                response = self.dispatcher.dispatch(header, raw.body, raw.auth, peer,
+                                                    self._waiting)
+            try:
+                sent = conn.send(response, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                sent = 0
+            if sent < len(response):  # the client is slow to read: wait for it, up to timeout_s
+                conn.settimeout(timeout_s)
+                with self._waiting():
+                    conn.sendall(memoryview(response)[sent:])
+            if whole_request:
+                try:
+                    if not conn.recv(1 << 16, socket.MSG_DONTWAIT):
+                        return  # the client has closed already
+                except BlockingIOError:
+                    return  # nothing unread: closing now cannot reset the connection
+            # The client sent more than its request, or may still be sending a request we
+            # refused: linger, reading until it closes.
+            conn.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + LINGER_S
+            while True:
+                try:
+                    if not conn.recv(1 << 16, socket.MSG_DONTWAIT):
+                        break
+                except BlockingIOError:
+                    with self._waiting():
+                        ready = wait_readable(conn, deadline - time.monotonic())
+                    if not ready:
+                        break
+        except OSError as exc:  # TimeoutError included
             log.debug("connection dropped: %s", exc)
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError, TimeoutError):
-                async with asyncio.timeout(1):
-                    await writer.wait_closed()
 
-    async def stop(self, grace_s: float) -> None:
-        """Stop accepting, then let in-flight requests finish (up to grace_s)."""
-        if self._server is not None:
-            self._server.close()
-        pending = set(self._inflight)
-        if pending:
-            _, still = await asyncio.wait(pending, timeout=grace_s)
-            for t in still:
-                t.cancel()
+    def stop(self, grace_s: float) -> None:
+        """Stop accepting, then let the connections being served finish (up to grace_s).
+        Blocks; run it off the event loop."""
+        deadline = time.monotonic() + grace_s
+        self._stopping = True
+        if self._sock is None:
+            return
+        with self._lock:
+            threads = list(self._threads)
+        # Threads blocked in accept() wake only for a connection: give each one.
+        try:
+            address = self._sock.getsockname()
+        except OSError:
+            address = None
+        for _ in threads:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as wake:
+                wake.setblocking(False)
+                try:
+                    wake.connect(address)
+                except (OSError, TypeError):
+                    break  # the stragglers are daemon threads
+        for t in threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        if any(t.is_alive() for t in threads):
+            # Out of grace: cut the connections still being served (a thread inside an operation
+            # finishes it first, then finds its socket shut), and give them a moment more.
+            for conn in list(self._serving):
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+            for t in threads:
+                t.join(max(0.0, deadline + 5.0 - time.monotonic()))
+        self._sock.close()

@@ -38,10 +38,11 @@ class Provider:
     provider_id: ProviderId
     description: str = ""
     version: tuple[int, int, int] = (0, 1, 0)
-    # Opcodes cheap enough to run on the event loop (no I/O, no crypto).
+    # Opcodes cheap enough to run without an operation slot (no I/O, no crypto).
     inline_opcodes: frozenset[Opcode] = frozenset()
     # A provider whose back-end serialises (a TPM) brings its own request threads, so that
-    # requests queued behind the back-end never occupy the service's shared worker pool.
+    # requests queued behind the back-end never hold the service's operation slots
+    # (thread_pool_size).
     executor: Executor | None = None
     # Whether keys may be bound to platform state (the PcrBinding extension): only a provider
     # whose keys live in a TPM can enforce it.
@@ -52,8 +53,8 @@ class Provider:
         self.limits = limits or ServiceLimits()
 
     def runs_inline(self, opcode: Opcode, app: Identity | None, request: Any) -> bool:
-        """Whether this request is cheap enough to run on the event loop thread (skipping the
-        hand-off to a worker thread and back, which costs more than a cheap operation)."""
+        """Whether this request is cheap enough to run without taking one of the service's
+        operation slots (thread_pool_size), so that it never waits behind slow operations."""
         return opcode in self.inline_opcodes
 
     @property

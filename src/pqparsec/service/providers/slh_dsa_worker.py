@@ -3,7 +3,7 @@
 slh-dsa (deterministic SLH-DSA signing, HashSLH-DSA over a finished hash, the PK.root check) is
 Python compiled with mypyc, and mypyc code keeps the GIL for the whole of a call: one signature
 with an "s" parameter set holds it for 5 to 9 s, during which no other thread of the service
-runs, the event loop included. So those calls run in up to two worker processes
+runs. So those calls run in up to two worker processes
 (`python -m pqparsec.service.providers.slh_dsa_worker`, started on first use, then kept), and
 the provider's thread waits for the answer without holding the GIL. slh-dsa's verification is
 fast (10 to 30 ms) and stays in the service's process.
