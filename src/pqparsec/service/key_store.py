@@ -58,6 +58,9 @@ class KeyRecord:
                 f"provider={self.provider_name}, attributes={self.attributes})")
 
 
+CACHE_SIZE = 1024  # mappings kept by KeyStore.get
+
+
 def _storage_error(exc: sqlite3.Error) -> ParsecError:
     return ParsecError(ResponseStatus.KEY_INFO_MANAGER_ERROR, f"key store: {exc}")
 
@@ -75,6 +78,11 @@ class KeyStore:
             os.umask(old_umask)
         os.chmod(path, 0o600)
         self._lock = threading.RLock()
+        # Mappings read recently, so a hot key costs no SQLite statement (each one hands the GIL
+        # over twice, which under concurrent requests costs far more than the query). Every write
+        # of this process clears it; the service is the only writer of its key store while it
+        # runs (docs/configuration.md).
+        self._cache: dict[tuple[int, str, str], KeyRecord] = {}
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
@@ -107,6 +115,7 @@ class KeyStore:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
+            self._cache.clear()
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 yield self._db
@@ -115,6 +124,8 @@ class KeyStore:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
+            finally:
+                self._cache.clear()
 
     # -- queries --------------------------------------------------------------------------------
 
@@ -127,15 +138,24 @@ class KeyStore:
                 "key_attributes")
 
     def get(self, owner: Identity, key_name: str) -> KeyRecord | None:
+        ident = (int(owner.auth_type), owner.name, key_name)
         try:
             with self._lock:
+                rec = self._cache.get(ident)
+                if rec is not None:
+                    return rec
                 row = self._db.execute(
                     f"SELECT {self._COLUMNS} FROM key_mapping WHERE authenticator_id=? AND "
-                    "application_name=? AND key_name=?",
-                    (int(owner.auth_type), owner.name, key_name)).fetchone()
+                    "application_name=? AND key_name=?", ident).fetchone()
+                if row is None:
+                    return None
+                rec = self._record(row)
+                if len(self._cache) >= CACHE_SIZE:
+                    self._cache.clear()
+                self._cache[ident] = rec
+                return rec
         except sqlite3.Error as exc:
             raise _storage_error(exc) from None
-        return self._record(row) if row else None
 
     def exists(self, owner: Identity, key_name: str) -> bool:
         return self.get(owner, key_name) is not None
@@ -210,4 +230,5 @@ class KeyStore:
 
     def close(self) -> None:
         with self._lock:
+            self._cache.clear()
             self._db.close()
