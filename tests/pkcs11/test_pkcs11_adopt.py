@@ -97,6 +97,9 @@ def test_refusals(make_service: Maker, hsm: SoftHsm, token: TokenInfo) -> None:
         S.PSA_ERROR_INVALID_ARGUMENT
     assert status(lambda: adopt_key(admin, "alice", "k", attrs(P256, 384, ECDSA, sign_hash=True),
                                     label="provisioned")) == S.PSA_ERROR_INVALID_ARGUMENT
+    # A PCR binding needs a TPM: refused before the token is searched.
+    assert status(lambda: adopt_key(admin, "alice", "k", templates.bound_to_pcrs(SIGNING, [16]),
+                                    label="provisioned")) == S.PSA_ERROR_NOT_SUPPORTED
     # Not served by the core provider.
     assert status(lambda: adopt_key(admin, "alice", "k", SIGNING, label="provisioned",
                                     provider=ProviderId.CORE)) == S.PSA_ERROR_NOT_SUPPORTED

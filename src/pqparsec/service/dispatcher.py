@@ -81,6 +81,10 @@ class Dispatcher:
             if handler is None:
                 raise ParsecError(ResponseStatus.PSA_ERROR_NOT_SUPPORTED,
                                   f"{provider.name} does not support {header.opcode.name}")
+            # Keys bound to PCRs (an extension attribute) need a provider that can enforce the
+            # binding: refused before the provider does any work, and so answered by CanDoCrypto
+            # too. KeyProvider.create refuses them on every other path that creates a key.
+            provider.refuse_pcr_binding(getattr(request, "attributes", None))
             result = self._run(provider, header.opcode, handler, app, request, waiting)
             out = encode_result(header.opcode, result)
             # buffer_size_limit caps an operation's output (Parsec: e.g. GenerateRandom's size);

@@ -9,14 +9,7 @@ from __future__ import annotations
 
 import os
 
-from pqparsec.protocol.operations import (
-    CanDoCryptoRequest,
-    EmptyResult,
-    PsaGenerateKeyRequest,
-    PsaImportKeyRequest,
-)
 from pqparsec.service.config import Config, ConfigError, ProviderConfig
-from pqparsec.service.identity import Identity
 from pqparsec.service.key_store import KeyStore
 from pqparsec.service.providers.base import ServiceLimits
 from pqparsec.service.providers.software.asymmetric import AsymmetricOps
@@ -43,22 +36,6 @@ class SoftwareProvider(PqcOps, CapabilityOps, SymmetricOps, AsymmetricOps, Signa
         elif not os.path.isabs(kek_path):
             kek_path = os.path.join(config.base_dir, kek_path)
         return cls(store, load_or_create_kek(kek_path), pc.name, limits)
-
-    # Keys bound to PCRs need a TPM: refused before any key material is made, and CanDoCrypto
-    # says so (KeyProvider.create refuses them on every other path that creates a key).
-
-    def psa_generate_key(self, app: Identity, req: PsaGenerateKeyRequest) -> EmptyResult:
-        self.refuse_pcr_binding(req.attributes)
-        return super().psa_generate_key(app, req)
-
-    def psa_import_key(self, app: Identity, req: PsaImportKeyRequest) -> EmptyResult:
-        self.refuse_pcr_binding(req.attributes)
-        return super().psa_import_key(app, req)
-
-    def can_do_crypto(self, app: Identity | None, req: CanDoCryptoRequest) -> EmptyResult:
-        self.refuse_pcr_binding(req.attributes)
-        return super().can_do_crypto(app, req)
-
 
 
 __all__ = ["SoftwareProvider"]
