@@ -64,22 +64,31 @@ def storage_key_template() -> Any:
     """The TCG "ECC NIST P256" storage root key template (TPM 2.0 Provisioning Guidance):
     re-created from the owner seed it is the same key every time, so nothing needs persisting.
     noDA: a storage key with an empty authorisation value has nothing to guard."""
-    p = TPMT_PUBLIC()
-    p.type = TPM2_ALG.ECC
-    p.nameAlg = TPM2_ALG.SHA256
-    p.objectAttributes = (TPMA_OBJECT.FIXEDTPM | TPMA_OBJECT.FIXEDPARENT
-                          | TPMA_OBJECT.SENSITIVEDATAORIGIN | TPMA_OBJECT.USERWITHAUTH
-                          | TPMA_OBJECT.NODA | TPMA_OBJECT.RESTRICTED | TPMA_OBJECT.DECRYPT)
+    p = _restricted_p256_primary(TPMA_OBJECT.DECRYPT)
     d = p.parameters.eccDetail
     d.symmetric.algorithm = TPM2_ALG.AES
     d.symmetric.keyBits.aes = 128
     d.symmetric.mode.aes = TPM2_ALG.CFB
     d.scheme.scheme = TPM2_ALG.NULL
+    return TPM2B_PUBLIC(publicArea=p)
+
+
+def _restricted_p256_primary(usage: Any) -> Any:
+    """The TPMT_PUBLIC shared by our primary keys: ECC NIST P-256, SHA-256 names, fixed to the
+    TPM, restricted, noDA, an empty unique field (so the same seed gives the same key);
+    `usage` is DECRYPT (storage) or SIGN_ENCRYPT (attestation). The caller sets the scheme."""
+    p = TPMT_PUBLIC()
+    p.type = TPM2_ALG.ECC
+    p.nameAlg = TPM2_ALG.SHA256
+    p.objectAttributes = (TPMA_OBJECT.FIXEDTPM | TPMA_OBJECT.FIXEDPARENT
+                          | TPMA_OBJECT.SENSITIVEDATAORIGIN | TPMA_OBJECT.USERWITHAUTH
+                          | TPMA_OBJECT.NODA | TPMA_OBJECT.RESTRICTED | usage)
+    d = p.parameters.eccDetail
     d.curveID = TPM2_ECC.NIST_P256
     d.kdf.scheme = TPM2_ALG.NULL
     p.unique.ecc.x = TPM2B_ECC_PARAMETER(b"\0" * 32)
     p.unique.ecc.y = TPM2B_ECC_PARAMETER(b"\0" * 32)
-    return TPM2B_PUBLIC(publicArea=p)
+    return p
 
 
 # The TCG EK Credential Profile's PolicySecret(TPM_RH_ENDORSEMENT) digest (SHA-256).
@@ -124,20 +133,11 @@ def attestation_key_template() -> Any:
     from the endorsement seed it is the same key at every start; restricted, it signs only
     structures the TPM made itself (never outside data that starts with TPM_GENERATED_VALUE).
     noDA: its authorisation value is empty, there is nothing to guess."""
-    p = TPMT_PUBLIC()
-    p.type = TPM2_ALG.ECC
-    p.nameAlg = TPM2_ALG.SHA256
-    p.objectAttributes = (TPMA_OBJECT.FIXEDTPM | TPMA_OBJECT.FIXEDPARENT
-                          | TPMA_OBJECT.SENSITIVEDATAORIGIN | TPMA_OBJECT.USERWITHAUTH
-                          | TPMA_OBJECT.NODA | TPMA_OBJECT.RESTRICTED | TPMA_OBJECT.SIGN_ENCRYPT)
+    p = _restricted_p256_primary(TPMA_OBJECT.SIGN_ENCRYPT)
     d = p.parameters.eccDetail
     d.symmetric.algorithm = TPM2_ALG.NULL
     d.scheme.scheme = TPM2_ALG.ECDSA
     d.scheme.details.ecdsa.hashAlg = TPM2_ALG.SHA256
-    d.curveID = TPM2_ECC.NIST_P256
-    d.kdf.scheme = TPM2_ALG.NULL
-    p.unique.ecc.x = TPM2B_ECC_PARAMETER(b"\0" * 32)
-    p.unique.ecc.y = TPM2B_ECC_PARAMETER(b"\0" * 32)
     return TPM2B_PUBLIC(publicArea=p)
 
 
