@@ -46,6 +46,7 @@ ECC = KeyAttributes(KeyType.ecc_key_pair(EccFamily.SECP_R1), 256,
                     KeyPolicy(UsageFlags(sign_hash=True, verify_hash=True),
                               SignAlg(SignKind.ECDSA, ANY_HASH)))
 DIGEST = hashlib.sha256(b"platform state").digest()
+PCR16_CHANGED = "platform state changed: PCR 16 no longer holds the value the key was bound to"
 
 
 # -- the PCRs, through tpm2-tools and a second ESAPI connection ---------------------------------
@@ -109,6 +110,15 @@ def status(exc: pytest.ExceptionInfo[ServiceError]) -> ResponseStatus:
     return ResponseStatus(exc.value.status)
 
 
+def assert_refused(client: BasicClient, svc: ServiceProcess, key: str, logged: str) -> None:
+    """Signing with `key` is NotPermitted, and the service logs why."""
+    seen = len(svc.log())
+    with pytest.raises(ServiceError) as exc:
+        client.sign_hash(key, ECDSA, DIGEST)
+    assert status(exc) == ResponseStatus.PSA_ERROR_NOT_PERMITTED
+    assert logged in svc.log()[seen:]
+
+
 # -- the binding's life cycle --------------------------------------------------------------------
 
 def test_bound_key_signs_only_while_the_pcr_holds_its_value(
@@ -126,12 +136,7 @@ def test_bound_key_signs_only_while_the_pcr_holds_its_value(
                                  hashlib.sha256(b"".join(pcr_values(swtpm, [16]))).digest())
 
     extend(tools, 16)
-    seen = len(tpm_service.log())
-    with pytest.raises(ServiceError) as exc:
-        client.sign_hash("bound", ECDSA, DIGEST)
-    assert status(exc) == ResponseStatus.PSA_ERROR_NOT_PERMITTED
-    assert "platform state changed: PCR 16 no longer holds the value the key was bound to" \
-        in tpm_service.log()[seen:]
+    assert_refused(client, tpm_service, "bound", PCR16_CHANGED)
     # The convenience layer knows the key is bound and says why.
     with pytest.raises(PlatformStateChanged, match=r"platform state changed.*sha256:16"):
         client.sign("bound", b"data")
@@ -158,12 +163,7 @@ def test_key_bound_to_two_pcrs_names_the_one_that_changed(
     assert binding.digest == hashlib.sha256(b"".join(pcr_values(swtpm, [7, 16]))).digest()
     verify(client.export_public_key("two"), client.sign_hash("two", ECDSA, DIGEST))
     extend(tools, 16, b"two")
-    seen = len(tpm_service.log())
-    with pytest.raises(ServiceError) as exc:
-        client.sign_hash("two", ECDSA, DIGEST)
-    assert status(exc) == ResponseStatus.PSA_ERROR_NOT_PERMITTED
-    assert "platform state changed: PCR 16 no longer holds the value the key was bound to" \
-        in tpm_service.log()[seen:]
+    assert_refused(client, tpm_service, "two", PCR16_CHANGED)
     reset(tools)
     client.sign_hash("two", ECDSA, DIGEST)
 
@@ -190,12 +190,8 @@ def test_explicit_digest(client: BasicClient, swtpm: Swtpm, tools: dict[str, str
     client.sign_hash("now", ECDSA, DIGEST)
     # A digest of some other state: the key is made, and refuses to sign until that state.
     client.generate_key("other", ECC, pcrs=[16], pcr_digest=hashlib.sha256(b"x" * 32).digest())
-    seen = len(tpm_service.log())
-    with pytest.raises(ServiceError) as exc:
-        client.sign_hash("other", ECDSA, DIGEST)
-    assert status(exc) == ResponseStatus.PSA_ERROR_NOT_PERMITTED
-    assert "platform state changed: PCR 16 does not hold the value the key was bound to" \
-        in tpm_service.log()[seen:]
+    assert_refused(client, tpm_service, "other",
+                   "platform state changed: PCR 16 does not hold the value the key was bound to")
     # The state a digest names can be reached: extend PCR 16 from its reset value with X and
     # the key bound to sha256(sha256(0^32 || X)) signs.
     x = hashlib.sha256(b"future").digest()
