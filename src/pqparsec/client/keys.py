@@ -168,34 +168,21 @@ def public_key_from_psa(key_type: KeyType, bits: int, data: bytes) -> PublicKey:
             return ec.EllipticCurvePublicKey.from_encoded_point(
                 curve_for(key_type.ecc_family, bits), data)
         if key_type.is_ml_dsa or key_type.is_ml_kem:
-            return _pq_public_key(key_type, data)
+            return _pq_public_key(key_type, bits, data)
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise KeyTypeError(f"cannot load a {key_type.describe()} public key: {exc}") from None
     raise KeyTypeError(f"{key_type.describe()} keys have no public key the client can load")
 
 
-# Raw public key length -> class name, in cryptography's mldsa / mlkem modules.
-_PQ_PUBLIC = {
-    "mldsa": {1312: "MLDSA44PublicKey", 1952: "MLDSA65PublicKey", 2592: "MLDSA87PublicKey"},
-    "mlkem": {1184: "MLKEM768PublicKey", 1568: "MLKEM1024PublicKey"},
-}
-
-
-def _pq_public_key(key_type: KeyType, data: bytes) -> PublicKey:
-    """ML-DSA / ML-KEM public keys, when the installed `cryptography` has them (>= 47)."""
-    import importlib
-
-    module_name = "mldsa" if key_type.is_ml_dsa else "mlkem"
-    cls_name = _PQ_PUBLIC[module_name].get(len(data))
-    try:
-        module = importlib.import_module(f"cryptography.hazmat.primitives.asymmetric.{module_name}")
-    except ImportError:
-        cls_name = None
-    if cls_name is None:
-        raise KeyTypeError(f"{key_type.describe()} public keys of {len(data)} bytes cannot be "
-                           "loaded by the installed cryptography package")
-    key: PublicKey = getattr(module, cls_name).from_public_bytes(data)
-    return key
+def _pq_public_key(key_type: KeyType, bits: int, data: bytes) -> PublicKey:
+    """ML-DSA / ML-KEM public keys (ML-KEM-512 has no `cryptography` class)."""
+    wanted = (key_type.public_type().kind, bits)
+    for cls, kind_bits in _PQ_PUBLIC_CLASSES.items():
+        if kind_bits == wanted:
+            key: PublicKey = cls.from_public_bytes(data)  # type: ignore[attr-defined]
+            return key
+    raise KeyTypeError(f"{key_type.describe()} public keys of {bits} bits cannot be loaded by "
+                       "the cryptography package")
 
 
 def pq_key_params(key: PrivateKey | PublicKey) -> tuple[KeyType, int]:
