@@ -45,6 +45,14 @@ def _usage(sign: bool, exportable: bool) -> UsageFlags:
     return UsageFlags(encrypt=True, decrypt=True, export=exportable)
 
 
+def _signing_algorithm(pure: SignKind, det: SignKind, hashed: SignKind, det_hashed: SignKind,
+                       hash_name: str | None, deterministic: bool) -> SignAlg:
+    """The pure or pre-hash variant (--hash), hedged or --deterministic, of a PQC scheme."""
+    if hash_name is None:
+        return SignAlg(det if deterministic else pure)
+    return SignAlg(det_hashed if deterministic else hashed, PREHASHES[hash_name])
+
+
 def _create(tool: Tool, key_name: str, what: str, attrs: KeyAttributes) -> None:
     tool.info(f"Creating {what} key...")
     tool.client.generate_key(key_name, attrs)
@@ -77,11 +85,8 @@ def create_mlkem_key(tool: Tool, key_name: str, bits: str, exportable: bool) -> 
 def create_mldsa_key(tool: Tool, key_name: str, level: str, hash_name: str | None,
                      deterministic: bool, exportable: bool) -> None:
     """Create an ML-DSA (FIPS 204) signing key pair: pure, hedged ML-DSA-65 by default."""
-    if hash_name is None:
-        alg = SignAlg(SignKind.DETERMINISTIC_ML_DSA if deterministic else SignKind.ML_DSA)
-    else:
-        kind = SignKind.DETERMINISTIC_HASH_ML_DSA if deterministic else SignKind.HASH_ML_DSA
-        alg = SignAlg(kind, PREHASHES[hash_name])
+    alg = _signing_algorithm(SignKind.ML_DSA, SignKind.DETERMINISTIC_ML_DSA, SignKind.HASH_ML_DSA,
+                             SignKind.DETERMINISTIC_HASH_ML_DSA, hash_name, deterministic)
     attrs = KeyAttributes(KeyType(KeyKind.ML_DSA_KEY_PAIR), ML_DSA_LEVELS[level],
                           KeyPolicy(_usage(True, exportable), alg))
     _create(tool, key_name, f"ML-DSA-{level} ({describe_algorithm(alg)})", attrs)
@@ -103,11 +108,8 @@ def create_mldsa_key(tool: Tool, key_name: str, level: str, hash_name: str | Non
 def create_slhdsa_key(tool: Tool, key_name: str, family: str, bits: str, hash_name: str | None,
                       deterministic: bool, exportable: bool) -> None:
     """Create an SLH-DSA (FIPS 205) signing key pair: SLH-DSA-SHA2-128f by default."""
-    if hash_name is None:
-        alg = SignAlg(SignKind.DETERMINISTIC_SLH_DSA if deterministic else SignKind.SLH_DSA)
-    else:
-        kind = SignKind.DETERMINISTIC_HASH_SLH_DSA if deterministic else SignKind.HASH_SLH_DSA
-        alg = SignAlg(kind, PREHASHES[hash_name])
+    alg = _signing_algorithm(SignKind.SLH_DSA, SignKind.DETERMINISTIC_SLH_DSA, SignKind.HASH_SLH_DSA,
+                             SignKind.DETERMINISTIC_HASH_SLH_DSA, hash_name, deterministic)
     attrs = KeyAttributes(KeyType.slh_dsa_key_pair(SLH_DSA_FAMILIES[family]), int(bits),
                           KeyPolicy(_usage(True, exportable), alg))
     _create(tool, key_name, f"SLH-DSA-{family.upper()}-{bits}", attrs)
