@@ -3,29 +3,42 @@ SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
+CORE_STAMP := $(VENV)/.installed-core
 STAMP := $(VENV)/.installed
 PROTO_DIR := src/pqparsec/protocol/proto
-APT_PACKAGES := openssl swtpm swtpm-tools libtss2-dev pkg-config softhsm2 tpm2-tools
-APT_PROGRAMS := openssl swtpm softhsm2-util tpm2_pcrextend
+# The tests' system packages: the real back-ends (SoftHSM2, swtpm, tpm2-tools), what pip needs to
+# build tpm2-pytss (the tpm extra), openssl, and systemd-analyze for the unit tests.
+APT_PACKAGES := openssl swtpm swtpm-tools softhsm2 tpm2-tools libtss2-dev pkg-config gcc \
+	python3-dev systemd
+APT_PROGRAMS := openssl swtpm softhsm2-util tpm2_pcrextend pkg-config gcc systemd-analyze
 
-.PHONY: run test lint typecheck pytest proto bench deps sysdeps conformance clean
+.PHONY: run test lint typecheck pytest proto bench dist deps sysdeps clean
 
+# `make run`: the core only (wheels, no compiler): the software provider and everything else.
+$(CORE_STAMP): pyproject.toml
+	test -x $(VPY) || $(PY) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q -e .
+	touch $(CORE_STAMP)
+
+# `make test`: every back-end extra and the development tools.
 $(STAMP): pyproject.toml
 	test -x $(VPY) || $(PY) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
-	$(VPY) -m pip install -q -e '.[dev]'
-	touch $(STAMP)
+	$(VPY) -m pip install -q -e '.[all,dev]'
+	touch $(STAMP) $(CORE_STAMP)
 
 deps: $(STAMP)
 
-# System packages the tests use; installed only when a program is missing (needs root).
+# System packages the tests use; installed only when one is missing (needs root).
 sysdeps:
 	@missing=0; for p in $(APT_PROGRAMS); do command -v $$p >/dev/null || missing=1; done; \
+	pkg-config --exists tss2-esys 2>/dev/null || missing=1; \
 	if [ $$missing = 1 ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
 	  else echo "missing system packages; run as root or: sudo apt-get install $(APT_PACKAGES)"; exit 1; fi; fi
 
-run: $(STAMP)
+run: $(CORE_STAMP)
 	$(VENV)/bin/pqparsec serve
 
 lint: $(STAMP)
@@ -39,14 +52,17 @@ pytest: $(STAMP)
 
 test: sysdeps $(STAMP) lint typecheck pytest
 
-conformance: $(STAMP)
-	$(VPY) ../shared/conformance/check_core.py --python $(VPY)
-
 proto: $(STAMP)
 	$(VPY) -m grpc_tools.protoc -I src --python_out=src $(PROTO_DIR)/*.proto
 
 bench: $(STAMP)
 	$(VPY) benchmarks/run_all.py
+	$(VPY) benchmarks/bench_startup.py
+
+# A wheel and an sdist in dist/ (what `pip install pqparsec` installs).
+dist: $(STAMP)
+	rm -rf dist
+	$(VPY) -m build --outdir dist .
 
 clean:
-	rm -rf $(VENV) .pqparsec .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) dist .pqparsec .mypy_cache .ruff_cache .pytest_cache

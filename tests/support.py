@@ -16,7 +16,7 @@ from pqparsec.client import BasicClient
 from pqparsec.protocol.header import HEADER_LEN, RawHeader, unpack_response
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+VECTORS = Path(__file__).resolve().parent / "vectors"
 
 
 def toml_value(v: Any) -> str:
@@ -263,7 +263,7 @@ def load_mock_vectors() -> dict[str, tuple[bytes, bytes]]:
     import base64
     import re
     out: dict[str, tuple[bytes, bytes]] = {}
-    vdir = SHARED / "vectors" / "parsec-mock" / "generator_output"
+    vdir = VECTORS / "parsec-mock" / "generator_output"
     for path in sorted(vdir.glob("*.test.yaml")):
         text = path.read_text()
         fields = dict(re.findall(r"^\s+(request|response|request_hex|response_hex): (\S+)\s*$",
@@ -272,6 +272,7 @@ def load_mock_vectors() -> dict[str, tuple[bytes, bytes]]:
         assert base64.b64decode(fields["request"]) == req, path
         assert base64.b64decode(fields["response"]) == resp, path
         out[path.name.removesuffix(".test.yaml")] = (req, resp)
+    assert len(out) == 10, f"expected the 10 parsec-mock vectors in {vdir}, found {len(out)}"
     return out
 
 

@@ -1,4 +1,4 @@
-from pqparsec.cli.main import main
+from pqparsec.cli.serve import main
 
 if __name__ == "__main__":
     main()

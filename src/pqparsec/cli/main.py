@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
 import click
@@ -21,6 +20,7 @@ from pqparsec.cli import (
 from pqparsec.cli.context import DEFAULT_APP_NAME, Tool
 from pqparsec.cli.errors import EXIT_HELP, CliError, Exit, from_client_error
 from pqparsec.cli.format import provider_name
+from pqparsec.cli.serve import serve
 from pqparsec.client.errors import ClientConfigError, KeyTypeError, ParsecClientError
 
 
@@ -80,24 +80,6 @@ def cli(ctx: click.Context, endpoint: str | None, app_name: str, provider: int |
                    quiet=quiet)
 
 
-@cli.command()
-@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
-              help="Parsec config.toml; without it, the embedded default (software provider, "
-                   "key store and socket under ./.pqparsec, Unix peer credentials).")
-def serve(config_path: str | None) -> None:
-    """Run the service in the foreground."""
-    from pqparsec.protocol.status import ParsecError
-    from pqparsec.service import config as config_mod
-    from pqparsec.service.app import serve as run
-
-    try:
-        cfg = config_mod.load(config_path) if config_path else config_mod.embedded_default()
-        run(cfg, reload_from=config_path)
-    except (config_mod.ConfigError, ParsecError, OSError) as exc:
-        click.echo(f"pqparsec: cannot start: {exc}", err=True)
-        sys.exit(2)
-
-
 SHELLS = ("bash", "zsh", "fish")
 
 
@@ -140,6 +122,7 @@ for _command in (
     pqc_commands.create_ed25519_key, pqc_commands.encapsulate, pqc_commands.decapsulate,
 ):
     cli.add_command(_command)
+cli.add_command(serve)
 cli.add_command(admin_commands.adopt_key)  # pqparsec extension (admin)
 cli.add_command(attest_commands.attest_key)  # pqparsec extension (TPM2_Certify)
 

@@ -4,6 +4,7 @@ stops it gracefully on SIGTERM/SIGINT."""
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import os
 import signal
@@ -70,22 +71,47 @@ class KeyStores:
         self._open.clear()
 
 
+# Back-ends installed as pip extras: (module, extra, what else the host needs).
+OPTIONAL_BACKENDS = {
+    "Pkcs11": ("pkcs11", "pkcs11", "a PKCS#11 module for your token, e.g. apt-get install softhsm2"),
+    "Tpm": ("tpm2_pytss", "tpm",
+            "pip builds tpm2-pytss from source: apt-get install libtss2-dev pkg-config gcc "
+            "python3-dev"),
+}
+
+
+def require_backend(provider_type: str, config: Config) -> None:
+    """Refuse to start, in one line, when a configured provider's extra is not installed. The
+    check looks for the package without importing it."""
+    module, extra, host = OPTIONAL_BACKENDS[provider_type]
+    if importlib.util.find_spec(module) is None:
+        raise ConfigError(f"{config.source}: provider_type \"{provider_type}\" needs the "
+                          f"'{extra}' extra, which is not installed: pip install "
+                          f"'pqparsec[{extra}]' ({host})")
+
+
+def check_backends(config: Config) -> None:
+    """Every configured provider's extra is installed (before anything is logged or bound)."""
+    for pc in config.providers:
+        if pc.provider_type in OPTIONAL_BACKENDS:
+            require_backend(pc.provider_type, config)
+
+
 def build_provider(pc: ProviderConfig, config: Config, store: KeyStore,
                    limits: ServiceLimits) -> Provider | None:
     """The provider a [[provider]] table describes; None if it is to be left out (a Tpm
-    provider with skip_if_no_tpm and no TPM: it has logged why)."""
+    provider with skip_if_no_tpm and no TPM: it has logged why). A back-end's modules are
+    imported here, only when a table names it."""
     if pc.provider_type in ("MbedCrypto", "Software"):
         from pqparsec.service.providers.software import SoftwareProvider
         return SoftwareProvider.from_config(pc, config, store, limits)
     if pc.provider_type == "Tpm":
+        require_backend("Tpm", config)
         from pqparsec.service.providers import tpm
         return tpm.from_config(pc, config, store, limits)
     if pc.provider_type == "Pkcs11":
-        try:
-            from pqparsec.service.providers.pkcs11 import Pkcs11Provider
-        except ImportError as exc:
-            raise ConfigError(f"{config.source}: provider_type \"Pkcs11\" needs python-pkcs11 "
-                              f"({exc})") from None
+        require_backend("Pkcs11", config)
+        from pqparsec.service.providers.pkcs11 import Pkcs11Provider
         return Pkcs11Provider.from_config(pc, config, store, limits)
     raise ConfigError(f"{config.source}: provider_type {pc.provider_type!r} is not available in "
                       "this version of pqparsec")
@@ -150,8 +176,13 @@ class Service:
                                   "core_settings.allow_root = true to allow it)")
             log.warning("running as root: for local development only; deploy as a dedicated user")
         self.state = build_state(cfg, self.stores)
-        activated = systemd_socket()
-        sock = activated or bind_socket(cfg.listener.socket_path, cfg.listener.socket_mode)
+        try:
+            activated = systemd_socket()
+            sock = activated or bind_socket(cfg.listener.socket_path, cfg.listener.socket_mode)
+        except BaseException:  # e.g. a socket directory others may write to: stop cleanly
+            self._current().close()
+            self.stores.close()
+            raise
         self.listener = Listener(Dispatcher(self._current, self.max_operations),
                                  cfg.listener.timeout / 1000.0, cfg.core.body_len_limit,
                                  cfg.core.max_connections)
@@ -211,5 +242,6 @@ class Service:
 
 
 def serve(config: Config, reload_from: str | None = None) -> None:
+    check_backends(config)
     setup_logging(config)
     asyncio.run(Service(config, reload_from).run())

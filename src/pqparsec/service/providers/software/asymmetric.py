@@ -20,8 +20,6 @@ makes the same ones):
 
 from __future__ import annotations
 
-from Crypto.Cipher import PKCS1_v1_5
-from Crypto.PublicKey import RSA as PyRSA
 from cryptography.hazmat.primitives.asymmetric import dh, ec, padding, rsa, x448, x25519
 
 from pqparsec.protocol.operations import (
@@ -67,7 +65,11 @@ def pkcs1v15_decrypt(key: rsa.RSAPrivateKey, ciphertext: bytes) -> bytes:
     """RSAES-PKCS1-v1_5 decryption that reports bad padding (pycryptodome, with a sentinel).
 
     OpenSSL (through `cryptography`) answers bad padding with a pseudo-random message instead;
-    PSA's contract is PsaErrorInvalidPadding."""
+    PSA's contract is PsaErrorInvalidPadding. pycryptodome is imported here, on first use, to keep
+    it out of a service that never decrypts this way."""
+    from Crypto.Cipher import PKCS1_v1_5
+    from Crypto.PublicKey import RSA as PyRSA
+
     nums = key.private_numbers()
     pkey = PyRSA.construct((nums.public_numbers.n, nums.public_numbers.e, nums.d, nums.p, nums.q),
                            consistency_check=False)

@@ -27,8 +27,10 @@ expansion, SHA3-256 combiner).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import importlib
+import importlib.util
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +38,6 @@ from types import ModuleType
 from typing import Any
 
 import pqcrypto  # type: ignore[import-untyped]
-from Crypto.PublicKey import MLKEM as _cd_mlkem
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed448, ed25519, mldsa, mlkem, x25519
@@ -93,22 +94,28 @@ from pqparsec.service.providers.software.base import with_implied_usage
 from pqparsec.service.providers.software.signatures import SignatureOps
 
 
-def _optional(module: str) -> ModuleType | None:
+def _available(module: str) -> bool:
+    """Whether `module` can be imported, without importing it (its parent packages only)."""
     try:
-        return importlib.import_module(module)
+        return importlib.util.find_spec(module) is not None
     except ImportError:  # pragma: no cover - depends on the machine
-        return None
+        return False
 
 
-# pycryptodome (>= 4.4) is optional: it adds deterministic ML-DSA signing, which neither
-# `cryptography` nor `pqcrypto` offers. Without it, deterministic ML-DSA signing is NotSupported.
-_cd_mldsa_keys = _optional("Crypto.PublicKey.MLDSA")
-_cd_mldsa = _optional("Crypto.Signature.mldsa")
-# slh-dsa (pure Python, compiled with mypyc) is optional too: it signs SLH-DSA deterministically
-# (pqcrypto signs hedged only) and recomputes PK.root from SK.seed and PK.seed, which pqcrypto
-# cannot. Without it, deterministic SLH-DSA signing is NotSupported and a key pair is checked on
-# import with a signature instead.
-_slhdsa = _optional("slhdsa")
+@functools.cache
+def _module(name: str) -> ModuleType:
+    """Import on first use: pycryptodome and slh-dsa serve a few operations only, and importing
+    them at start-up costs the service about 15 MiB of RSS and 50 ms (benchmarks/bench_startup.py)."""
+    return importlib.import_module(name)
+
+
+# pycryptodome (>= 4.4) adds deterministic ML-DSA signing, which neither `cryptography` nor
+# `pqcrypto` offers, and ML-KEM-512 from its seed. Without its ML-DSA modules, deterministic
+# ML-DSA signing is NotSupported.
+# slh-dsa (pure Python, compiled with mypyc) signs SLH-DSA deterministically (pqcrypto signs
+# hedged only) and recomputes PK.root from SK.seed and PK.seed, which pqcrypto cannot. Without it,
+# deterministic SLH-DSA signing is NotSupported and a key pair is checked on import with a
+# signature instead.
 
 MAX_CONTEXT = 255  # FIPS 204 / 205: a context string has 0 to 255 bytes
 
@@ -175,8 +182,8 @@ _PQCRYPTO_HASH = {Hash.SHA_224: "Sha224", Hash.SHA_256: "Sha256", Hash.SHA_384: 
                   Hash.SHA_512_256: "Sha512_256", Hash.SHA3_224: "Sha3_224",
                   Hash.SHA3_256: "Sha3_256", Hash.SHA3_384: "Sha3_384", Hash.SHA3_512: "Sha3_512"}
 
-DETERMINISTIC_ML_DSA_AVAILABLE = _cd_mldsa is not None
-DETERMINISTIC_SLH_DSA_AVAILABLE = _slhdsa is not None
+DETERMINISTIC_ML_DSA_AVAILABLE = _available("Crypto.Signature.mldsa")
+DETERMINISTIC_SLH_DSA_AVAILABLE = _available("slhdsa")
 
 
 def _bad_signature() -> ParsecError:
@@ -197,13 +204,14 @@ def _ml_kem_512() -> ModuleType:
 def _ml_kem_512_expand(seed: bytes) -> tuple[bytes, bytes]:
     """(ek, expanded dk) of an ML-KEM-512 seed d || z: FIPS 203 ML-KEM.KeyGen_internal, done by
     pycryptodome (`cryptography` has no ML-KEM-512, pqcrypto takes no seed)."""
-    key = _cd_mlkem.construct(param_set=_cd_mlkem.ML_KEM_512, seed=seed)
+    mlkem_512 = _module("Crypto.PublicKey.MLKEM")
+    key = mlkem_512.construct(param_set=mlkem_512.ML_KEM_512, seed=seed)
     return bytes(key.ek), bytes(key.expanded_dk)
 
 
 def _slh_dsa_params(family: SlhDsaFamily | None, bits: int) -> str:
     """slh-dsa's name of a parameter set ("sha2_128s"); NotSupported without slh-dsa."""
-    if _slhdsa is None:
+    if not DETERMINISTIC_SLH_DSA_AVAILABLE:
         raise not_supported("deterministic SLH-DSA signatures and HashSLH-DSA over a hash need the "
                             "slh-dsa package in the service's environment")
     if family is None or bits not in SLH_DSA_BITS:
@@ -214,8 +222,8 @@ def _slh_dsa_params(family: SlhDsaFamily | None, bits: int) -> str:
 
 def _slh_dsa_public(family: SlhDsaFamily | None, bits: int, pk: bytes) -> Any:
     params = _slh_dsa_params(family, bits)
-    assert _slhdsa is not None
-    return _slhdsa.PublicKey.from_digest(pk, getattr(_slhdsa, params))
+    slhdsa = _module("slhdsa")
+    return slhdsa.PublicKey.from_digest(pk, getattr(slhdsa, params))
 
 
 def _pqcrypto_hash(h: Hash) -> Any:
@@ -378,7 +386,8 @@ def import_material(attrs: KeyAttributes, data: bytes) -> tuple[bytearray, int]:
             if len(data) != ML_KEM[bits].ek_len:
                 raise invalid_argument(f"an ML-KEM-{bits} public key has {ML_KEM[bits].ek_len} bytes")
             if bits == 512:  # FIPS 203 modulus check, by pycryptodome / cryptography
-                _cd_mlkem.construct(param_set=_cd_mlkem.ML_KEM_512, ek=data)
+                _module("Crypto.PublicKey.MLKEM").construct(
+                    param_set=_module("Crypto.PublicKey.MLKEM").ML_KEM_512, ek=data)
             else:
                 _CRYPTOGRAPHY_ML_KEM[bits][1].from_public_bytes(data)
         elif kt.kind == KeyKind.ML_DSA_KEY_PAIR:
@@ -420,7 +429,7 @@ def _check_slh_key_pair(kt: KeyType, bits: int, data: bytes) -> None:
         raise invalid_argument(f"an SLH-DSA key pair of {bits} bits is SK.seed || SK.prf || PK.seed "
                                f"|| PK.root = {4 * n} bytes")
     mod = _slh_module(kt.slh_dsa_family, bits)
-    if _slhdsa is not None:
+    if DETERMINISTIC_SLH_DSA_AVAILABLE:
         params = _slh_dsa_params(kt.slh_dsa_family, bits)
         if not slh_dsa_worker.run(slh_dsa_worker.root_matches, params, bytes(data)):
             raise invalid_argument("SLH-DSA key pair: PK.root does not match SK.seed / PK.seed")
@@ -539,9 +548,9 @@ def sign(attrs: KeyAttributes, material: bytes | bytearray, alg: SignAlg, data: 
     if alg.is_ml_dsa:
         deterministic = alg.kind in (SignKind.DETERMINISTIC_ML_DSA, SignKind.DETERMINISTIC_HASH_ML_DSA)
         if deterministic:
-            assert _cd_mldsa is not None and _cd_mldsa_keys is not None
-            params = getattr(_cd_mldsa_keys, f"ML_DSA_{ML_DSA[bits][0]}")
-            signer = _cd_mldsa.new(_cd_mldsa_keys.construct(param_set=params, seed=m),
+            mldsa_keys, mldsa_sig = _module("Crypto.PublicKey.MLDSA"), _module("Crypto.Signature.mldsa")
+            params = getattr(mldsa_keys, f"ML_DSA_{ML_DSA[bits][0]}")
+            signer = mldsa_sig.new(mldsa_keys.construct(param_set=params, seed=m),
                                    context, deterministic=True)
             if alg.kind == SignKind.DETERMINISTIC_ML_DSA:
                 return bytes(signer.sign(data))

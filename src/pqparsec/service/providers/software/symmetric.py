@@ -30,7 +30,6 @@ import hmac as std_hmac
 import os
 from typing import Any
 
-from Crypto.Cipher import AES as PyAES
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import cmac, hmac, padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -126,16 +125,24 @@ def check_aead_nonce(alg: AeadAlg, nonce: bytes) -> None:
         raise invalid_argument(f"a nonce of {n} bytes is not valid for {alg.kind.name}")
 
 
+def _pycryptodome_gcm(key: bytearray, nonce: bytes, aad: bytes, tag_len: int) -> Any:
+    """AES-GCM for the nonce lengths OpenSSL refuses; pycryptodome is imported on first use."""
+    from Crypto.Cipher import AES as PyAES
+
+    gcm = PyAES.new(key, PyAES.MODE_GCM, nonce=nonce, mac_len=tag_len)
+    gcm.update(aad)
+    return gcm
+
+
 def _gcm_encrypt(key: bytearray, nonce: bytes, aad: bytes, plaintext: bytes, tag_len: int) -> bytes:
     if len(nonce) in _OPENSSL_GCM_NONCES:
         enc = Cipher(algorithms.AES(key), modes.GCM(nonce)).encryptor()
         enc.authenticate_additional_data(aad)
         body = enc.update(plaintext) + enc.finalize()
         return body + enc.tag[:tag_len]  # a shortened GCM tag is a prefix of the full one
-    gcm = PyAES.new(key, PyAES.MODE_GCM, nonce=nonce, mac_len=tag_len)
-    gcm.update(aad)
+    gcm = _pycryptodome_gcm(key, nonce, aad, tag_len)
     body, tag = gcm.encrypt_and_digest(plaintext)
-    return body + tag
+    return bytes(body + tag)
 
 
 def _gcm_decrypt(key: bytearray, nonce: bytes, aad: bytes, body: bytes, tag: bytes) -> bytes:
@@ -146,10 +153,9 @@ def _gcm_decrypt(key: bytearray, nonce: bytes, aad: bytes, body: bytes, tag: byt
             return dec.update(body) + dec.finalize()
         except InvalidTag:
             raise _invalid_signature("the AEAD tag does not verify") from None
-    gcm = PyAES.new(key, PyAES.MODE_GCM, nonce=nonce, mac_len=len(tag))
-    gcm.update(aad)
+    gcm = _pycryptodome_gcm(key, nonce, aad, len(tag))
     try:
-        return gcm.decrypt_and_verify(body, tag)
+        return bytes(gcm.decrypt_and_verify(body, tag))
     except ValueError:  # pycryptodome's "MAC check failed"
         raise _invalid_signature("the AEAD tag does not verify") from None
 
