@@ -3,6 +3,8 @@ Unix peer credentials, socket in ./.pqparsec of a fresh directory).
 
     .venv/bin/python benchmarks/bench_startup.py            # 7 starts
     .venv/bin/python benchmarks/bench_startup.py --runs 3
+    PYTHONPATH=/path/to/other/checkout/src .venv/bin/python benchmarks/bench_startup.py
+                                                         # the same figures for another revision
 
 Prints, as medians over the starts: the time the interpreter spends importing the service's
 modules (`python -c "import ..."` less `python -c pass`), the time from spawning `pqparsec serve`
@@ -26,16 +28,13 @@ from pathlib import Path
 
 from pqparsec.client import BasicClient
 
-SERVICE_IMPORTS = ("import pqparsec.cli.main, pqparsec.service.app, "
+# What `python -m pqparsec serve` imports before it reads its config (the entry module, then the
+# composition root and the software provider).
+SERVICE_IMPORTS = ("import pqparsec.__main__, pqparsec.service.app, "
                    "pqparsec.service.providers.software")
 # Shared objects that tell which optional back-end libraries a process has loaded.
 NATIVE = {"tpm2-pytss / libtss2": ("tss2",), "python-pkcs11": ("pkcs11/_pkcs11",),
           "pycryptodome": ("/Crypto/",), "pqcrypto": ("pqcrypto.abi3",), "slh-dsa": ("slhdsa",)}
-
-
-def pqparsec_cmd() -> list[str]:
-    exe = Path(sys.executable).with_name("pqparsec")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "pqparsec"]
 
 
 def python_time(code: str) -> float:
@@ -62,7 +61,7 @@ def one_start() -> tuple[float, int, int, list[str]]:
     try:
         sock = os.path.join(tmp, ".pqparsec", "parsec.sock")
         t0 = time.perf_counter()
-        proc = subprocess.Popen([*pqparsec_cmd(), "serve"], cwd=tmp, stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen([sys.executable, "-m", "pqparsec", "serve"], cwd=tmp, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         while True:
             if proc.poll() is not None:
