@@ -61,8 +61,9 @@ def one_start() -> tuple[float, int, int, list[str]]:
     try:
         sock = os.path.join(tmp, ".pqparsec", "parsec.sock")
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "pqparsec", "serve"], cwd=tmp, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen([sys.executable, "-m", "pqparsec", "serve"], cwd=tmp,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"pqparsec serve exited with {proc.returncode}")
