@@ -1,5 +1,5 @@
 """Raw-wire negative cases over a real socket (Parsec's e2e basic.rs and the Rust service's
-processing order, parsec-facts.md section 1).
+processing order, as in docs/compatibility.md and Parsec's wire_protocol.md).
 
 Header-level failures (steps 1-3: preamble, constant fields, limits, short reads, typed header
 fields) are answered like Parsec's Response::from_status: provider 0, session 0, opcode Ping, empty
