@@ -35,7 +35,8 @@ def toml_value(v: Any) -> str:
 
 def render_config(tmp: str, auth_type: str = "Direct", admins: list[str] | None = None,
                   providers: list[dict[str, Any]] | None = None,
-                  core: dict[str, Any] | None = None, listener: dict[str, Any] | None = None) -> str:
+                  core: dict[str, Any] | None = None, listener: dict[str, Any] | None = None,
+                  key_manager: dict[str, Any] | None = None) -> str:
     core_t = {"allow_root": True, "log_level": "debug"}
     core_t.update(core or {})
     lis = {"listener_type": "DomainSocket", "timeout": 1000,
@@ -46,6 +47,7 @@ def render_config(tmp: str, auth_type: str = "Direct", admins: list[str] | None 
         auth["admins"] = [{"name": a} for a in admins]
     kim = {"name": "sqlite-manager", "manager_type": "SQLite",
            "sqlite_db_path": os.path.join(tmp, "kim.sqlite3")}
+    kim.update(key_manager or {})
     provs = providers if providers is not None else [{"provider_type": "MbedCrypto"}]
     out = []
     for name, table in (("core_settings", core_t), ("listener", lis), ("authenticator", auth)):

@@ -19,6 +19,7 @@ from pqparsec.protocol.ids import AuthType, ProviderId
 from pqparsec.protocol.psa import KeyAttributes
 from pqparsec.protocol.psa.convert import attributes_from_bytes, attributes_to_bytes
 from pqparsec.protocol.status import ParsecError, ResponseStatus
+from pqparsec.service.files import make_dirs
 from pqparsec.service.identity import Identity
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class KeyStore:
     def __init__(self, path: str) -> None:
         self.path = path
         directory = os.path.dirname(os.path.abspath(path))
-        os.makedirs(directory, mode=0o700, exist_ok=True)
+        make_dirs(directory, 0o700)
         old_umask = os.umask(0o077)
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None,

@@ -18,6 +18,7 @@ from pqparsec.protocol.ids import AuthType
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.authenticators import PeerCredentials
 from pqparsec.service.dispatcher import Dispatcher
+from pqparsec.service.files import make_dirs
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +40,37 @@ def peer_credentials(sock: socket.socket | None) -> PeerCredentials | None:
     return PeerCredentials(pid, uid, gid)
 
 
+# Mode of the socket's directory (and of any missing parent) when the service creates it:
+# traversable by every user, writable by the service's user only. Who may connect is then decided
+# by the socket's own mode (listener.socket_mode); a directory writable by others would let any
+# local user replace the socket with one of their own.
+SOCKET_DIR_MODE = 0o755
+
+
+def _socket_directory(path: str) -> str:
+    """Create the socket's directory if missing (mode SOCKET_DIR_MODE whatever the umask), and
+    refuse one that others could use to replace the socket: writable by others without the
+    sticky bit. A group-writable directory is accepted with a warning."""
+    directory = os.path.dirname(path) or "."
+    make_dirs(directory, SOCKET_DIR_MODE)  # one made meanwhile is checked like any existing one
+    st = os.stat(directory)
+    if not stat.S_ISDIR(st.st_mode):
+        raise OSError(f"socket directory {directory} is not a directory")
+    mode = stat.S_IMODE(st.st_mode)
+    if mode & stat.S_IWOTH and not mode & stat.S_ISVTX:
+        raise OSError(f"socket directory {directory} has mode {mode:04o}: every local user may "
+                      "write to it and could replace the socket; refusing to start. Fix: "
+                      f"chmod o-w {directory} (or make it 0755)")
+    if mode & stat.S_IWGRP and not mode & stat.S_ISVTX:
+        log.warning("socket directory %s has mode %04o: members of its group (gid %d) could "
+                    "replace the socket; consider chmod g-w %s", directory, mode, st.st_gid,
+                    directory)
+    return directory
+
+
 def bind_socket(path: str, mode: int) -> socket.socket:
     """Bind the listening socket, replacing a stale socket file but never another file."""
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
+    _socket_directory(path)
     try:
         st = os.lstat(path)
     except FileNotFoundError:

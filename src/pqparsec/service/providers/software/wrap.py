@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pqparsec.protocol.psa import KeyAttributes
 from pqparsec.protocol.psa.convert import attributes_to_bytes
 from pqparsec.protocol.status import ParsecError, ResponseStatus
+from pqparsec.service.files import make_dirs
 from pqparsec.service.identity import Identity
 
 FORMAT = b"PQW2"
@@ -27,7 +28,7 @@ def load_or_create_kek(path: str) -> bytes:
         with open(path, "rb") as f:
             kek = f.read()
     except FileNotFoundError:
-        os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
+        make_dirs(os.path.dirname(os.path.abspath(path)), 0o700)
         kek = os.urandom(KEK_LEN)
         tmp = f"{path}.{os.getpid()}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
