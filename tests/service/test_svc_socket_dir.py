@@ -82,25 +82,27 @@ def test_other_writable_directory_without_group_write_is_refused(make_service: M
     assert run.returncode == 2 and "0753" in run.stderr and str(shared) in run.stderr, run.stderr
 
 
+def served_in(make_service: MakeService, directory: Path, dir_mode: int) -> ServiceProcess:
+    """A service whose socket is in an existing `directory` of mode `dir_mode`; it answers."""
+    directory.mkdir()
+    os.chmod(directory, dir_mode)
+    svc = make_service(listener={"socket_path": str(directory / "parsec.sock")})
+    assert svc.client("x").ping() == (1, 0)
+    assert mode(directory) == dir_mode  # the service changes nothing it did not create
+    return svc
+
+
 def test_sticky_world_writable_directory_is_accepted(make_service: MakeService,
                                                      tmp_path: Path) -> None:
     """Like /tmp: others may create files but not remove or rename ours."""
-    shared = tmp_path / "sticky"
-    shared.mkdir()
-    os.chmod(shared, 0o1777)
-    svc = make_service(listener={"socket_path": str(shared / "parsec.sock")})
-    assert svc.client("x").ping() == (1, 0)
-    assert mode(shared) == 0o1777
+    svc = served_in(make_service, tmp_path / "sticky", 0o1777)
     assert "socket directory" not in svc.log()
 
 
 def test_group_writable_directory_starts_with_a_warning(make_service: MakeService,
                                                        tmp_path: Path) -> None:
     shared = tmp_path / "group"
-    shared.mkdir()
-    os.chmod(shared, 0o770)
-    svc = make_service(listener={"socket_path": str(shared / "parsec.sock")})
-    assert svc.client("x").ping() == (1, 0)
+    svc = served_in(make_service, shared, 0o770)
     warnings = [ln for ln in svc.log().splitlines()
                 if ln.startswith("WARNING") and "socket directory" in ln]
     assert len(warnings) == 1 and str(shared) in warnings[0] and "0770" in warnings[0], svc.log()
@@ -108,11 +110,7 @@ def test_group_writable_directory_starts_with_a_warning(make_service: MakeServic
 
 def test_existing_0755_directory_is_used_silently(make_service: MakeService,
                                                   tmp_path: Path) -> None:
-    d = tmp_path / "plain"
-    d.mkdir()
-    os.chmod(d, 0o755)
-    svc = make_service(listener={"socket_path": str(d / "parsec.sock")})
-    assert svc.client("x").ping() == (1, 0)
+    svc = served_in(make_service, tmp_path / "plain", 0o755)
     assert "socket directory" not in svc.log()
 
 
