@@ -7,10 +7,11 @@ CORE_STAMP := $(VENV)/.installed-core
 STAMP := $(VENV)/.installed
 PROTO_DIR := src/pqparsec/protocol/proto
 # The tests' system packages: the real back-ends (SoftHSM2, swtpm, tpm2-tools), what pip needs to
-# build tpm2-pytss (the tpm extra), openssl, and systemd-analyze for the unit tests.
+# build tpm2-pytss (the tpm extra), openssl, and systemd-analyze (and /bin/kill, from procps, which
+# the unit's ExecReload names) for the unit tests.
 APT_PACKAGES := openssl swtpm swtpm-tools softhsm2 tpm2-tools libtss2-dev pkg-config gcc \
-	python3-dev systemd
-APT_PROGRAMS := openssl swtpm softhsm2-util tpm2_pcrextend pkg-config gcc systemd-analyze
+	python3-dev systemd procps
+APT_PROGRAMS := openssl swtpm softhsm2-util tpm2_pcrextend pkg-config gcc systemd-analyze pkill
 
 .PHONY: run test lint typecheck pytest proto bench dist deps sysdeps clean
 
