@@ -7,9 +7,13 @@ import hashlib
 import json
 import os
 import re
+import shutil
+import socket
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from cli_support import Cli
 
 from pqparsec import __version__
@@ -241,3 +245,26 @@ def test_help_lists_parsec_tool_commands(cli: Cli) -> None:
         assert re.search(rf"^  {re.escape(cmd)}\s", out, re.M), cmd
     assert "Exit codes:" in out
     assert os.access(cli.exe, os.X_OK)
+
+
+def test_no_permission_names_the_clients_group(cli: Cli, tmp_path: Path) -> None:
+    """A user who may not enter the socket's directory is told about the group, not asked
+    whether the service runs (it does: something listens there)."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to run the CLI as another user")
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    os.chmod(tmp_path, 0o755)
+    path = private / "parsec.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(path))
+        listener.listen()
+        res = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                              cli.exe, "--endpoint", f"unix:{path}", "ping"],
+                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert res.returncode == 3, res.stderr
+    assert res.stderr.splitlines() == [
+        f"Error: ConnectionError: no permission to connect to {path}",
+        "Hint: this user may not reach the socket: is the user in the group allowed to connect "
+        "(parsec-clients for the system service)? A new group membership takes effect at the "
+        "next login"]

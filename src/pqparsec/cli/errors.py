@@ -28,6 +28,7 @@ from pqparsec.client.errors import (
     ServiceError,
     TransportError,
 )
+from pqparsec.client.transport import PERMISSION_HINT
 from pqparsec.protocol.status import ResponseStatus
 
 
@@ -156,6 +157,8 @@ def from_client_error(exc: ParsecClientError, app: str = "", provider: str = "pr
                         _service_hint(exc, app, provider), code)
     if isinstance(exc, TransportError):
         ep = exc.endpoint or endpoint
+        if exc.hint == PERMISSION_HINT:
+            return CliError("ConnectionError", exc.reason, exc.hint, code)
         return CliError("ConnectionError", exc.reason,
                         f"is the service running? the socket is {ep} (set it with --endpoint or "
                         "PARSEC_SERVICE_ENDPOINT=unix:/path/to/parsec.sock)", code)

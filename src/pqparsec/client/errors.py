@@ -97,14 +97,15 @@ class TransportError(ParsecClientError):
     """The service could not be reached or the connection broke.
 
     `reason` is the short cause ("no service socket at /run/parsec/parsec.sock"), `endpoint` the
-    endpoint URI that was used; `str()` adds a hint.
+    endpoint URI that was used, `hint` what to check for that cause; `str()` adds the hint.
     """
 
     def __init__(self, message: str, reason: str | None = None,
-                 endpoint: str | None = None) -> None:
+                 endpoint: str | None = None, hint: str = "") -> None:
         super().__init__(message)
         self.reason = reason or message
         self.endpoint = endpoint
+        self.hint = hint
 
 
 class ClientConfigError(ParsecClientError, ValueError):

@@ -27,6 +27,13 @@ def socket_path(endpoint: str) -> str:
     return uri.path
 
 
+# The socket's directory and mode decide who may connect; a system service lets the members of
+# one group in (docs/deploy.md).
+PERMISSION_HINT = ("this user may not reach the socket: is the user in the group allowed to "
+                   "connect (parsec-clients for the system service)? A new group membership "
+                   "takes effect at the next login")
+
+
 class Transport:
     def __init__(self, endpoint: str | None = None, timeout: float | None = 60.0) -> None:
         self.endpoint = endpoint or default_endpoint()
@@ -34,7 +41,7 @@ class Transport:
         self.timeout = timeout
 
     def _error(self, reason: str, hint: str = "") -> TransportError:
-        return TransportError(f"{reason} ({hint})" if hint else reason, reason, self.endpoint)
+        return TransportError(f"{reason} ({hint})" if hint else reason, reason, self.endpoint, hint)
 
     def exchange(self, opcode: int, provider: int, body: bytes, auth_type: int, auth: bytes,
                  session: int = 0) -> tuple[RawHeader, bytes]:
@@ -54,8 +61,7 @@ class Transport:
             raise self._error(f"nothing listens on {self.path}",
                               "is the service running?") from None
         except PermissionError:
-            raise self._error(f"no permission to connect to {self.path}",
-                              "is this user allowed to use the service socket?") from None
+            raise self._error(f"no permission to connect to {self.path}", PERMISSION_HINT) from None
         except TimeoutError:
             raise self._error(f"no answer from {self.path} within {self.timeout} s") from None
         except ParsecError as exc:
