@@ -51,6 +51,7 @@ class AdoptOps(Pkcs11Base):
                                    f"{attrs.key_type.describe()}")
         check_not_deprecated(attrs, self.limits.allow_deprecated)
         self.caps.check_key_type(attrs)
+        self.caps.check_policy(attrs)
         self._check_export(attrs)
         self.need_login("adopting a key")
         owner = Identity(app.auth_type, req.application_name)

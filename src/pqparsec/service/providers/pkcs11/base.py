@@ -248,6 +248,7 @@ class Pkcs11Base(KeyProvider):
         if attrs.key_type.is_public_key:
             raise invalid_argument("a public key cannot be generated; generate the key pair")
         self.caps.check_key(attrs)
+        self.caps.check_policy(attrs)
         self._check_export(attrs)
         self.need_login("generating a key")
         self.create(app, req.key_name, attrs, lambda: self._generate(attrs), self._drop_id)
@@ -303,6 +304,7 @@ class Pkcs11Base(KeyProvider):
             raise invalid_argument(f"key_bits is {attrs.key_bits} but the key data has {bits} bits")
         attrs = dataclasses.replace(attrs, key_bits=bits)
         self.caps.check_key(attrs)
+        self.caps.check_policy(attrs)
         self._check_export(attrs)
         if not kt.is_public_key:
             self.need_login("importing a private or secret key")

@@ -3,32 +3,12 @@
 from __future__ import annotations
 
 from pqparsec.protocol.operations import CanDoCryptoRequest, CheckType, EmptyResult
-from pqparsec.protocol.psa import (
-    AeadAlg,
-    Algorithm,
-    EncryptAlg,
-    KeyKind,
-    KeyType,
-    MacAlg,
-    NoAlgorithm,
-    SignAlg,
-)
-from pqparsec.protocol.psa.policy import not_permitted, not_supported, sign_alg_compatible
+from pqparsec.protocol.psa import NoAlgorithm
+from pqparsec.protocol.psa.policy import not_permitted, not_supported
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
 from pqparsec.service.providers.pkcs11.base import Pkcs11Base
-
-
-def compatible(kt: KeyType, alg: Algorithm) -> bool:
-    if isinstance(alg, SignAlg):
-        return sign_alg_compatible(kt, alg)
-    if isinstance(alg, EncryptAlg):
-        return kt.is_rsa
-    if isinstance(alg, AeadAlg):
-        return kt.kind == KeyKind.AES
-    if isinstance(alg, MacAlg):
-        return kt.kind == KeyKind.HMAC
-    return False
+from pqparsec.service.providers.pkcs11.caps import compatible
 
 
 class CapabilityOps(Pkcs11Base):

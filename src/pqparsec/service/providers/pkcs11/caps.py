@@ -14,22 +14,28 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pkcs11 import MGF, Attribute, KeyType, Mechanism, ObjectClass
 from pkcs11 import exceptions as p11e
 
+from pqparsec.protocol import psa
 from pqparsec.protocol.psa import (
     AeadAlg,
     AeadKind,
     Algorithm,
+    CipherAlg,
+    CipherMode,
     EncryptAlg,
     EncryptKind,
     Hash,
+    KeyAgreementAlg,
     KeyAttributes,
     KeyKind,
     MacAlg,
     MacKind,
     NoAlgorithm,
+    RawKeyAgreement,
     SignAlg,
     SignKind,
 )
-from pqparsec.protocol.psa.policy import invalid_argument, not_supported
+from pqparsec.protocol.psa.policy import invalid_argument, not_supported, sign_alg_compatible
+from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.providers.pkcs11 import formats
 from pqparsec.service.providers.pkcs11.token import Token
 
@@ -60,6 +66,26 @@ _CRYPTO_HASHES: dict[Hash, type[hashes.HashAlgorithm]] = {
     Hash.SHA_1: hashes.SHA1, Hash.SHA_224: hashes.SHA224, Hash.SHA_256: hashes.SHA256,
     Hash.SHA_384: hashes.SHA384, Hash.SHA_512: hashes.SHA512,
 }
+
+
+def compatible(kt: psa.KeyType, alg: Algorithm) -> bool:
+    """Can a key of this type do this algorithm at all, on any implementation? (Using a key
+    for an algorithm its type cannot do is InvalidArgument, after the policy checks.)"""
+    if isinstance(alg, SignAlg):
+        return sign_alg_compatible(kt, alg)
+    if isinstance(alg, EncryptAlg):
+        return kt.is_rsa
+    if isinstance(alg, AeadAlg):
+        return kt.kind == (KeyKind.CHACHA20 if alg.kind == AeadKind.CHACHA20_POLY1305
+                           else KeyKind.AES)
+    if isinstance(alg, MacAlg):
+        return kt.kind == (KeyKind.HMAC if alg.kind == MacKind.HMAC else KeyKind.AES)
+    if isinstance(alg, CipherAlg):
+        return kt.kind == (KeyKind.CHACHA20 if alg.mode == CipherMode.STREAM_CIPHER
+                           else KeyKind.AES)
+    if isinstance(alg, KeyAgreementAlg):
+        return kt.is_ecc if alg.raw == RawKeyAgreement.ECDH else kt.is_dh
+    return False
 
 
 @dataclass(frozen=True)
@@ -129,6 +155,23 @@ class TokenCaps:
             alg = attrs.algorithm
             if isinstance(alg, MacAlg) and alg.hash in self.hmac:
                 self.check_hmac_key(alg.hash, bits)
+
+    def check_policy(self, attrs: KeyAttributes) -> None:
+        """A key to create whose policy names an algorithm of its type that this token cannot
+        do (RSA-OAEP with SHA-256 on SoftHSM2, deterministic ECDSA, a cipher mode) would be
+        stored but never usable: NotSupported, as CanDoCrypto answers. A policy naming an
+        algorithm no key of its type can do is accepted, as by the software provider: using
+        the key is then InvalidArgument. So is a parameter the algorithm does not define (a GCM
+        tag length), which only the operation refuses."""
+        alg = attrs.algorithm
+        if isinstance(alg, NoAlgorithm) or not compatible(attrs.key_type, alg):
+            return
+        try:
+            self.check_algorithm(alg)
+        except ParsecError as exc:
+            if exc.status == ResponseStatus.PSA_ERROR_NOT_SUPPORTED:
+                raise not_supported(f"the key's policy names an algorithm this token cannot do: "
+                                    f"{exc.message}") from None
 
     def check_hmac_key(self, h: Hash, bits: int) -> None:
         lo, hi = self.hmac[h]

@@ -6,12 +6,13 @@ r||s, the PSA format). Tokens differ in which hash-and-sign mechanisms they have
 CKM_ECDSA_SHA256); the raw ones are everywhere. The raw PSA schemes map onto them directly:
 RSA_PKCS1V15_SIGN_RAW is CKM_RSA_PKCS over the given bytes, ECDSA_ANY is CKM_ECDSA over them.
 
-Checks and statuses are the software provider's, in its order: usage flag (sign_hash implies
-sign_message, verify_hash verify_message), key type and permitted algorithm (check_sign_request),
-raw schemes with the *Message operations (InvalidArgument), a scheme the token cannot do
-(NotSupported), a context string (InvalidArgument), signing with a public key (InvalidArgument),
-then the input. RSA-PSS uses a salt as long as the hash (shorter if the key has no room) and
-verifies with that same salt length.
+Checks and statuses are the software provider's, in Parsec's order: usage flag (sign_hash
+implies sign_message, verify_hash verify_message) and permitted algorithm (NotPermitted), then
+the key type and a specific hash (InvalidArgument, check_sign_request), raw schemes with the
+*Message operations (InvalidArgument), a scheme the token cannot do (NotSupported), a context
+string (InvalidArgument), signing with a public key (InvalidArgument), then the input. RSA-PSS
+uses a salt as long as the hash (shorter if the key has no room) and verifies with that same
+salt length.
 """
 
 from __future__ import annotations
@@ -33,7 +34,13 @@ from pqparsec.protocol.operations import (
     SignatureResult,
 )
 from pqparsec.protocol.psa import Hash, KeyAttributes, SignAlg, SignKind
-from pqparsec.protocol.psa.policy import check_sign_hash_length, check_sign_request, invalid_argument
+from pqparsec.protocol.psa.policy import (
+    check_alg,
+    check_sign_hash_length,
+    check_sign_request,
+    check_usage,
+    invalid_argument,
+)
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
 from pqparsec.service.key_store import KeyRecord
@@ -62,6 +69,10 @@ class SignatureOps(Pkcs11Base):
                  context: bytes, message: bool) -> KeyRecord:
         rec = self.load(app, key_name)
         attrs = implied_usage(rec.attributes)
+        # Parsec's order: the usage flag and the permitted algorithm (NotPermitted) before the
+        # key type (InvalidArgument), which check_sign_request tests before the policy.
+        check_usage(attrs, flag, op)
+        check_alg(attrs, alg, op, verify=flag.startswith("verify"))
         check_sign_request(attrs, alg, flag, op)
         if message and alg.kind in RAW_SIGN_KINDS:
             raise invalid_argument(f"{alg.kind.name} signs a hash: use PsaSignHash/PsaVerifyHash")

@@ -16,7 +16,7 @@ from pqparsec.protocol.psa import (
     SignAlg,
     SignKind,
 )
-from pqparsec.protocol.psa.policy import deprecated_reason, not_supported
+from pqparsec.protocol.psa.policy import deprecated_reason, not_supported, sign_alg_compatible
 
 # Key sizes by key type. Key pairs live in the TPM (what TPMs commonly implement); public keys
 # are used in software, so they may be larger.
@@ -81,6 +81,18 @@ def check_encrypt_alg(kt: KeyType, alg: EncryptAlg) -> None:
         raise not_supported(f"the TPM provider does not support {alg.kind.name}"
                             f"{'' if alg.hash is None else '/' + alg.hash.name} on "
                             f"{kt.describe()} keys")
+
+
+def check_policy(attrs: KeyAttributes) -> None:
+    """A key to create whose policy names an algorithm of its type that the TPM cannot do
+    (deterministic ECDSA, ECDSA with SHA3, OAEP with SHA-224) would be stored but never usable:
+    NotSupported, as CanDoCrypto answers. A policy naming an algorithm no key of its type can do
+    is accepted, as by the software provider: using the key is then InvalidArgument."""
+    alg, kt = attrs.algorithm, attrs.key_type
+    if isinstance(alg, SignAlg) and sign_alg_compatible(kt, alg):
+        check_sign_alg(kt, alg)
+    elif isinstance(alg, EncryptAlg) and kt.is_rsa:
+        check_encrypt_alg(kt, alg)
 
 
 _OPERATION_FLAGS = ("encrypt", "decrypt", "sign_message", "verify_message", "sign_hash",

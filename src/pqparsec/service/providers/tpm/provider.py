@@ -188,6 +188,7 @@ class TpmProvider(KeyProvider):
         if attrs.key_type.is_public_key:
             raise invalid_argument("a public key cannot be generated; generate the key pair")
         caps.check_key_type(attrs.key_type, attrs.key_bits)
+        caps.check_policy(attrs)
         attrs, bound_values = self._bind(attrs, "PsaGenerateKey")
         auth = os.urandom(objects.AUTH_LEN)
         policy = self._auth_policy(attrs)
@@ -211,6 +212,7 @@ class TpmProvider(KeyProvider):
         if not caps.key_sizes(kt):
             raise not_supported(f"importing {kt.describe()} keys is not supported by the TPM "
                                 "provider")
+        caps.check_policy(attrs)
         attrs, bound_values = self._bind(attrs, "PsaImportKey")
         make_key: Callable[[], bytes]
         if kt.is_public_key:
@@ -286,11 +288,16 @@ class TpmProvider(KeyProvider):
 
     def _checked(self, app: Identity, key_name: str, alg: SignAlg, flag: str, op: str,
                  context: bytes) -> KeyRecord:
-        """The software provider's checks, in its order: usage (with the flags PSA implies) and
-        policy, scheme and key type, what this provider supports, the context, a public key
+        """The software provider's checks, in Parsec's order: usage (with the flags PSA implies),
+        permitted algorithm, scheme and key type, what this provider supports, the context, a public key
         asked to sign."""
         rec = self.load(app, key_name)
-        check_sign_request(with_implied_usage(rec.attributes), alg, flag, op)
+        attrs = with_implied_usage(rec.attributes)
+        # Usage flag and permitted algorithm (NotPermitted) before the key type (InvalidArgument),
+        # which check_sign_request tests before the policy.
+        check_usage(attrs, flag, op)
+        check_alg(attrs, alg, op, verify=flag.startswith("verify"))
+        check_sign_request(attrs, alg, flag, op)
         if flag.endswith("message") and alg.kind in RAW_SIGN_KINDS:
             raise invalid_argument(f"{alg.kind.name} signs a hash: use PsaSignHash/PsaVerifyHash")
         caps.check_sign_alg(rec.attributes.key_type, alg)
