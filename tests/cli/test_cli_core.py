@@ -185,7 +185,7 @@ def test_error_messages_and_exit_codes(cli: Cli) -> None:
 def test_wrong_key_algorithm(cli: Cli) -> None:
     cli("create-rsa-key", "-k", "enc", "-b", "1024")
     res = cli("sign", "-k", "enc", "data", check=False)
-    assert res.returncode == 1
+    assert res.returncode == 5
     assert res.stderr.splitlines()[-2].startswith("Error: WrongKeyAlgorithm: key 'enc' is not a "
                                                   "signing key")
 

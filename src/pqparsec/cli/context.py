@@ -5,13 +5,18 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import sys
 from dataclasses import dataclass
 from typing import Any
 
 import click
 
+from pqparsec.cli.errors import unknown_provider
+from pqparsec.cli.format import provider_name
 from pqparsec.client import BasicClient
+from pqparsec.client.errors import ParsecClientError
+from pqparsec.protocol.ids import AuthType, ProviderId
 
 DEFAULT_APP_NAME = "parsec-tool"  # parsec-tool's fixed name: keys it made stay visible
 
@@ -28,6 +33,8 @@ class Tool:
     @property
     def client(self) -> BasicClient:
         if self._client is None:
+            if self.provider is not None and self.provider not in {int(p) for p in ProviderId}:
+                raise unknown_provider(self.provider, self.service_providers())
             self._client = BasicClient(app_name=self.app_name, endpoint=self.endpoint,
                                        timeout=60.0 if self.timeout is None else self.timeout,
                                        provider=self.provider)
@@ -39,6 +46,41 @@ class Tool:
         if self.provider is not None:
             return self.provider
         return None if self._client is None else self._client.discovered_provider
+
+    def service_providers(self) -> str:
+        """The providers the service runs, e.g. "1 (Mbed Crypto provider), 0 (Core
+        provider)"; empty if they cannot be listed. For error hints."""
+        try:
+            listing = BasicClient(endpoint=self.endpoint, timeout=5.0).list_providers()
+        except ParsecClientError:
+            return ""
+        return ", ".join(f"{p.id} ({provider_name(p.id)})" for p in listing)
+
+    @property
+    def auth_type(self) -> AuthType | None:
+        """The service's authenticator, if the client has learnt it or can learn it now."""
+        if self._client is None:
+            return None
+        auth = self._client.discovered_auth_type
+        if auth is None:
+            try:
+                auth = self._client.auth_type
+            except ParsecClientError:
+                return None
+        return auth
+
+    def identity(self) -> str:
+        """How the service knows this caller, for hints: the application name under Direct
+        authentication, the uid under Unix peer credentials."""
+        auth = self.auth_type
+        if auth == AuthType.DIRECT:
+            return repr(self.app_name)
+        if auth == AuthType.UNIX_PEER_CREDENTIALS:
+            return f"uid {os.getuid()}"
+        if auth == AuthType.NO_AUTH:
+            return "anonymous: the service runs no authenticator"
+        return (f"{self.app_name!r} under Direct authentication, uid {os.getuid()} under Unix "
+                "peer credentials")
 
     def info(self, message: str) -> None:
         """A progress line on stderr, as parsec-tool logs them (silenced by --quiet)."""

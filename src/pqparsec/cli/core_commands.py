@@ -88,6 +88,9 @@ def list_keys(tool: Tool, label_spec: str | None, extensions: bool, as_json: boo
     """List the keys of this application, in every provider."""
     client = tool.client
     keys = client.list_keys(include_extensions=extensions)
+    # Keys only the extension can describe are left out unless asked for (an old client could
+    # not decode them); the text listing says how many, from a second listing that has them.
+    every = None if extensions or as_json else client.list_keys(include_extensions=True)
     labelled: dict[str, dict[str, str]] | None = None
     if label_spec is not None or as_json:
         labelled = client.labels.all()
@@ -95,15 +98,27 @@ def list_keys(tool: Tool, label_spec: str | None, extensions: bool, as_json: boo
         name, value = _parse_label(label_spec)
         wanted = set(client.labels.find(name, value))
         keys = [k for k in keys if k.name in wanted]
+        every = None if every is None else [k for k in every if k.name in wanted]
     if as_json:
         emit_json([fmt.key_json(k, (labelled or {}).get(k.name, {})) for k in keys])
         return
+    hidden = 0 if every is None else max(0, len(every) - len(keys))
     if not keys:
-        tool.info("No keys currently available.")
+        tool.info("No keys currently available." if not hidden else
+                  f"No keys a Parsec client can list; {_hidden_keys(hidden)}")
         return
     tool.info("Available keys:")
     for k in keys:
         click.echo(fmt.key_text(k))
+    if hidden:
+        tool.info(f"Not listed: {_hidden_keys(hidden)}")
+
+
+def _hidden_keys(n: int) -> str:
+    one = n == 1
+    return (f"{n} post-quantum or EdDSA {'key' if one else 'keys'} (pqparsec protocol "
+            f"extension) {'is' if one else 'are'} hidden: `pqparsec list-keys --extensions` "
+            f"lists {'it' if one else 'them'}.")
 
 
 @click.command("list-clients")

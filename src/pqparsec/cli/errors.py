@@ -11,7 +11,7 @@ from typing import IO, Any
 
 import click
 
-from pqparsec.cli.format import camel
+from pqparsec.cli.format import PROVIDER_NAMES, camel
 from pqparsec.client.errors import (
     AdminRequired,
     AlreadyExists,
@@ -27,8 +27,10 @@ from pqparsec.client.errors import (
     ProviderUnavailable,
     ServiceError,
     TransportError,
+    UnsupportedEndpoint,
 )
 from pqparsec.client.transport import PERMISSION_HINT
+from pqparsec.protocol.ids import AuthType
 from pqparsec.protocol.status import ResponseStatus
 
 
@@ -38,7 +40,7 @@ class Exit(IntEnum):
     USAGE = 2             # bad command line (click's own code)
     CONNECTION = 3        # the service could not be reached or answered garbage
     AUTHENTICATION = 4    # identity refused or missing, or an admin operation
-    NOT_PERMITTED = 5     # the key's policy forbids it
+    NOT_PERMITTED = 5     # the key's policy forbids it (or its type/algorithm does not fit)
     KEY_NOT_FOUND = 6     # no such key for this application
     ALREADY_EXISTS = 7    # the key name is taken
     NOT_SUPPORTED = 8     # provider/service cannot do this
@@ -48,8 +50,9 @@ class Exit(IntEnum):
 
 EXIT_HELP = """\b
 Exit codes: 0 success, 1 other error, 2 usage error, 3 cannot reach the service,
-4 authentication/admin refused, 5 not permitted by the key's policy, 6 key not found,
-7 key already exists, 8 not supported, 9 invalid argument, 10 verification failed.
+4 authentication/admin refused, 5 not permitted by the key's policy or type
+(WrongKeyAlgorithm included), 6 key not found, 7 key already exists, 8 not supported
+(ProviderDoesNotExist included), 9 invalid argument, 10 verification failed.
 
 \b
 Shell completion: see `pqparsec completion --help`."""
@@ -90,6 +93,25 @@ class CliError(click.ClickException):
             click.echo(f"Hint: {self.hint}", err=True, file=file)
 
 
+def wrong_key_algorithm(message: str) -> CliError:
+    """A key whose type or policy does not fit the command: refused by the key's policy."""
+    return CliError("WrongKeyAlgorithm", message,
+                    "`pqparsec list-keys` shows the key's type and permitted algorithm",
+                    Exit.NOT_PERMITTED)
+
+
+def unknown_provider(pid: int, service_providers: str) -> CliError:
+    """-p names an ID Parsec does not define; `service_providers` lists the service's (or is
+    empty when they could not be listed)."""
+    ids = [int(p) for p in PROVIDER_NAMES]
+    known = service_providers or ", ".join(f"{p} ({n})" for p, n in PROVIDER_NAMES.items())
+    where = "this service runs" if service_providers else "Parsec's providers are"
+    return CliError("ProviderDoesNotExist",
+                    f"there is no provider with ID {pid} (Parsec defines IDs {min(ids)} to "
+                    f"{max(ids)})", f"{where} {known}: choose one with -p ID",
+                    Exit.NOT_SUPPORTED)
+
+
 def exit_code(exc: ParsecClientError) -> Exit:
     for cls, code in _EXITS:
         if isinstance(exc, cls):
@@ -97,7 +119,17 @@ def exit_code(exc: ParsecClientError) -> Exit:
     return Exit.ERROR
 
 
-def _service_hint(exc: ServiceError, app: str, provider: str) -> str:
+def _admin_hint(who: str, auth: AuthType | None) -> str:
+    start = f"only the admins named in the service's config may do this (you are {who})"
+    if auth == AuthType.DIRECT:
+        return f"{start}; pass an admin's name with --app-name"
+    if auth == AuthType.UNIX_PEER_CREDENTIALS:
+        return f"{start}; run the command as one of those users (admins are named by uid)"
+    return f"{start}; with Direct authentication use --app-name"
+
+
+def _service_hint(exc: ServiceError, app: str, provider: str, auth: AuthType | None = None,
+                  service_providers: str = "") -> str:
     if isinstance(exc, PlatformStateChanged):
         return ("the key works again once the PCRs hold those values again (e.g. after a reboot "
                 "into the state it was bound to); otherwise create a new key")
@@ -122,9 +154,7 @@ def _service_hint(exc: ServiceError, app: str, provider: str) -> str:
             "a parameter does not fit the key or operation; see `pqparsec COMMAND --help`",
         ResponseStatus.INVALID_ENCODING:
             "the service could not decode a value of the request",
-        ResponseStatus.ADMIN_OPERATION:
-            f"only the admins named in the service's config may do this (you are {app}); "
-            "with Direct authentication use --app-name",
+        ResponseStatus.ADMIN_OPERATION: _admin_hint(app, auth),
         ResponseStatus.AUTHENTICATION_ERROR:
             "the service refused this identity: with Direct authentication pass --app-name, with "
             "Unix peer credentials run as the right user",
@@ -143,18 +173,28 @@ def _service_hint(exc: ServiceError, app: str, provider: str) -> str:
         ResponseStatus.BODY_SIZE_EXCEEDS_LIMIT:
             "the request is larger than the service's body_len_limit",
     }
+    if service_providers and st in (ResponseStatus.PROVIDER_NOT_REGISTERED,
+                                    ResponseStatus.PROVIDER_DOES_NOT_EXIST):
+        return f"this service runs {service_providers}: choose one with -p ID"
     return hints.get(st, "the service log has the details")
 
 
 def from_client_error(exc: ParsecClientError, app: str = "", provider: str = "provider",
-                      endpoint: str = "") -> CliError:
-    """The CliError for an error of the client library."""
+                      endpoint: str = "", auth: AuthType | None = None,
+                      service_providers: str = "") -> CliError:
+    """The CliError for an error of the client library. `app` is how the service knows the
+    caller (for hints), `auth` its authenticator if known, `service_providers` the service's
+    providers as text (for a provider the service does not run)."""
     code = exit_code(exc)
     if isinstance(exc, ServiceError):
         op = camel(exc.operation.split(" ")[0]) if exc.operation.isupper() else exc.operation
         return CliError(f"{exc.status_name} ({int(exc.status)})",
                         f"{exc.description} [{op}]",
-                        _service_hint(exc, app, provider), code)
+                        _service_hint(exc, app, provider, auth, service_providers), code)
+    if isinstance(exc, UnsupportedEndpoint):
+        return CliError("UnsupportedEndpoint", exc.reason,
+                        f"{exc.hint} (set it with --endpoint or PARSEC_SERVICE_ENDPOINT; the "
+                        "system service's is unix:/run/parsec/parsec.sock)", code)
     if isinstance(exc, TransportError):
         ep = exc.endpoint or endpoint
         if exc.hint == PERMISSION_HINT:

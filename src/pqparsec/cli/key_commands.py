@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x
 from cryptography.x509.oid import NameOID
 
 from pqparsec.cli.context import Tool, b64, emit_json, pass_tool, read_file
-from pqparsec.cli.errors import CliError
+from pqparsec.cli.errors import wrong_key_algorithm
 from pqparsec.cli.specs import CURVES, SYMMETRIC
 from pqparsec.client import keys, templates
 from pqparsec.client.csr import build_csr
@@ -61,11 +61,6 @@ def pcr_options(f: Any) -> Any:
 def _check_pcr_options(pcrs: list[int] | None, pcr_digest: bytes) -> None:
     if pcr_digest and pcrs is None:
         raise click.UsageError("--pcr-digest needs --pcr")
-
-
-def _wrong_key(message: str) -> CliError:
-    return CliError("WrongKeyAlgorithm", message,
-                    "`pqparsec list-keys` shows the key's type and permitted algorithm")
 
 
 def _rsa_attributes(bits: int, for_signing: bool, pss: bool, oaep: bool,
@@ -229,9 +224,9 @@ def export_public_key(tool: Tool, key_name: str, pkcs1: bool) -> None:
     info = client.key_info(key_name)
     kt = info.attributes.key_type
     if not kt.is_asymmetric:
-        raise _wrong_key(f"key {key_name!r} is a {kt.describe()}: it has no public part")
+        raise wrong_key_algorithm(f"key {key_name!r} is a {kt.describe()}: it has no public part")
     if pkcs1 and not kt.is_rsa:
-        raise _wrong_key("the PKCS#1 format exists for RSA keys only")
+        raise wrong_key_algorithm("the PKCS#1 format exists for RSA keys only")
     pub = client.public_key(key_name, info=info)
     click.echo(keys.public_pem(pub, pkcs1), nl=False)
 

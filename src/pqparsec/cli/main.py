@@ -18,10 +18,22 @@ from pqparsec.cli import (
     pqc_commands,
 )
 from pqparsec.cli.context import DEFAULT_APP_NAME, Tool
-from pqparsec.cli.errors import EXIT_HELP, CliError, Exit, from_client_error
+from pqparsec.cli.errors import (
+    EXIT_HELP,
+    CliError,
+    Exit,
+    from_client_error,
+    wrong_key_algorithm,
+)
 from pqparsec.cli.format import provider_name
 from pqparsec.cli.serve import serve
-from pqparsec.client.errors import ClientConfigError, KeyTypeError, ParsecClientError
+from pqparsec.client.errors import (
+    ClientConfigError,
+    KeyTypeError,
+    ParsecClientError,
+    ProviderUnavailable,
+    TransportError,
+)
 
 
 class ToolGroup(click.Group):
@@ -31,22 +43,23 @@ class ToolGroup(click.Group):
         try:
             return super().invoke(ctx)
         except KeyTypeError as exc:
-            raise CliError("WrongKeyAlgorithm", str(exc),
-                           "`pqparsec list-keys` shows the key's type and permitted algorithm"
-                           ) from None
+            raise wrong_key_algorithm(str(exc)) from None
         except ClientConfigError as exc:
             raise CliError("ConfigurationError", str(exc),
                            "see `pqparsec --help` for --app-name and --endpoint") from None
         except ParsecClientError as exc:
             tool = ctx.find_object(Tool)
-            app, provider, endpoint = "", "provider", ""
-            if tool is not None:
-                app = repr(tool.app_name)
-                endpoint = tool.endpoint or os.environ.get("PARSEC_SERVICE_ENDPOINT", "")
-                pid = tool.provider_in_use
-                if pid is not None:
-                    provider = provider_name(int(pid))
-            raise from_client_error(exc, app, provider, endpoint) from None
+            if tool is None:
+                raise from_client_error(exc) from None
+            endpoint = tool.endpoint or os.environ.get("PARSEC_SERVICE_ENDPOINT", "")
+            pid = tool.provider_in_use
+            provider = "provider" if pid is None else provider_name(int(pid))
+            if isinstance(exc, TransportError):
+                raise from_client_error(exc, endpoint=endpoint) from None
+            raise from_client_error(
+                exc, tool.identity(), provider, endpoint, tool.auth_type,
+                tool.service_providers() if isinstance(exc, ProviderUnavailable) else ""
+            ) from None
         except ValueError as exc:  # malformed input caught by the client library
             raise CliError("InvalidInput", str(exc), "see `pqparsec COMMAND --help`",
                            Exit.INVALID_ARGUMENT) from None

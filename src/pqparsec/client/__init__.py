@@ -26,6 +26,7 @@ from pqparsec.client.errors import (
     ProviderUnavailable,
     ServiceError,
     TransportError,
+    UnsupportedEndpoint,
     service_error,
 )
 from pqparsec.client.labels import LabelStore
@@ -37,5 +38,5 @@ __all__ = [
     "LabelStore", "NotPermitted", "NotSupported", "ParsecClientError", "PlatformStateChanged",
     "ProviderUnavailable",
     "ServiceECPrivateKey", "ServiceError", "ServiceRSAPrivateKey", "Transport", "TransportError",
-    "default_endpoint", "service_error", "service_private_key", "templates",
+    "UnsupportedEndpoint", "default_endpoint", "service_error", "service_private_key", "templates",
 ]

@@ -143,6 +143,11 @@ class BasicClient(PqcClientMixin):
     def auth_type(self, value: AuthType) -> None:
         self._auth_type = AuthType(value)
 
+    @property
+    def discovered_auth_type(self) -> AuthType | None:
+        """The authenticator requests use if it is already known, without asking the service."""
+        return self._auth_type
+
     def _discover_auth(self) -> AuthType:
         offered = []
         for info in self.list_authenticators():

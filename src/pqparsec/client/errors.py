@@ -108,6 +108,10 @@ class TransportError(ParsecClientError):
         self.hint = hint
 
 
+class UnsupportedEndpoint(TransportError):
+    """The endpoint URI is not one this client can use: only ``unix:/path/to/socket`` is."""
+
+
 class ClientConfigError(ParsecClientError, ValueError):
     """The client is missing something it needs, e.g. an application name for Direct auth."""
 

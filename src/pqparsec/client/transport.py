@@ -6,7 +6,7 @@ import os
 import socket
 from urllib.parse import urlparse
 
-from pqparsec.client.errors import TransportError
+from pqparsec.client.errors import TransportError, UnsupportedEndpoint
 from pqparsec.protocol.framing import read_response
 from pqparsec.protocol.header import RawHeader, request_header
 from pqparsec.protocol.status import ParsecError
@@ -21,10 +21,18 @@ def default_endpoint() -> str:
 def socket_path(endpoint: str) -> str:
     """The socket path of a `unix:/path` (or `unix:///path`) endpoint URI."""
     uri = urlparse(endpoint)
-    if uri.scheme != "unix" or not uri.path:
-        raise TransportError(f"unsupported endpoint {endpoint!r}: expected unix:/path/to/socket",
-                             endpoint=endpoint)
-    return uri.path
+    if uri.scheme == "unix" and uri.path:
+        return uri.path
+    if uri.scheme == "unix":
+        reason = f"unsupported endpoint {endpoint!r}: it names no socket path"
+    elif uri.scheme:
+        reason = (f"unsupported endpoint {endpoint!r}: the {uri.scheme}: scheme is not supported, "
+                  "only unix:/path/to/socket")
+    else:
+        reason = f"unsupported endpoint {endpoint!r}: it has no scheme, expected unix:/path/to/socket"
+    hint = (f"did you mean unix:{endpoint}?" if endpoint.startswith("/") else
+            "a Parsec service listens on a Unix socket: give its path as unix:/path/to/socket")
+    raise UnsupportedEndpoint(f"{reason} ({hint})", reason, endpoint, hint)
 
 
 # The socket's directory and mode decide who may connect; a system service lets the members of

@@ -43,6 +43,11 @@ def wait_readable(sock: socket.socket, timeout_s: float) -> bool:
     return bool(poller.poll(timeout_s * 1000))
 
 
+class NoRequest(ParsecError):
+    """The client closed the connection without sending a byte: nothing was asked, so nothing
+    is refused (another instance probing the socket at start-up, or a client that gave up)."""
+
+
 class _Reader:
     """Reads a blocking socket without blocking (MSG_DONTWAIT), waiting in poll() only when
     nothing has arrived, and never later than deadline (time.monotonic). It takes whatever has
@@ -55,6 +60,7 @@ class _Reader:
         self.deadline = deadline
         self.waiting = waiting
         self.buf = b""
+        self.received = 0
 
     def exactly(self, n: int, what: str) -> bytes:
         if len(self.buf) < n:
@@ -75,10 +81,14 @@ class _Reader:
                         raise TimeoutError(f"stalled reading {what}") from None
                     continue
                 if not chunk:
+                    if not self.received:
+                        raise NoRequest(ResponseStatus.CONNECTION_ERROR,
+                                        "connection closed without a request")
                     raise ParsecError(ResponseStatus.CONNECTION_ERROR,
                                       f"connection closed after {have} of {n} {what} bytes")
                 parts.append(chunk)
                 have += len(chunk)
+                self.received += len(chunk)
         except TimeoutError:
             raise  # the caller's: the client stalled
         except OSError as exc:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pqparsec.protocol.header import RequestHeader
-from pqparsec.protocol.ids import AuthType, ProviderId
+from pqparsec.protocol.ids import DEFAULT_PROVIDER_NAMES, AuthType, ProviderId
 from pqparsec.protocol.opcodes import Opcode
 from pqparsec.protocol.operations import decode_request, encode_result
 from pqparsec.protocol.status import ParsecError, ResponseStatus
@@ -67,7 +67,8 @@ class Dispatcher:
         state = self._state()
         t0 = time.perf_counter()
         app: Identity | None = None
-        provider_name = str(int(header.provider))
+        # Until routing finds the provider: its default name (a log names providers by name).
+        provider_name = DEFAULT_PROVIDER_NAMES[header.provider]
         try:
             app = self._authenticate(state, header, auth, peer)
             provider = self._route(state, header)

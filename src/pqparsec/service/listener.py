@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 
-from pqparsec.protocol.framing import read_request, wait_readable
+from pqparsec.protocol.framing import NoRequest, read_request, wait_readable
 from pqparsec.protocol.header import error_response
 from pqparsec.protocol.ids import AuthType
 from pqparsec.protocol.status import ParsecError, ResponseStatus
@@ -214,7 +214,10 @@ class Listener:
                 raw = read_request(conn, self.body_len_limit, timeout_s, self._waiting)
                 header = raw.header.check_fields()
             except ParsecError as exc:
-                log.info("rejected request: %s", exc)
+                if isinstance(exc, NoRequest):  # answered as before, but not worth a log line
+                    log.debug("connection closed without a request")
+                else:
+                    log.info("rejected request: %s", exc)
                 response = error_response(exc.status)
             except TimeoutError:
                 log.info("client stalled for %.1f s mid-request", timeout_s)
