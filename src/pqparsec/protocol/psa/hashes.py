@@ -3,6 +3,7 @@ the CLI and the providers share (each provider still declares which of them it s
 
 from __future__ import annotations
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -22,6 +23,30 @@ CRYPTOGRAPHY_HASHES: dict[Hash, type[hashes.HashAlgorithm]] = {
     Hash.SHA3_384: hashes.SHA3_384,
     Hash.SHA3_512: hashes.SHA3_512,
 }
+
+
+class RIPEMD160(hashes.HashAlgorithm):
+    """RIPEMD-160. `cryptography` has no class for it but looks a hash up in OpenSSL by `name`, so
+    this one works (digests, HMAC, signatures) wherever OpenSSL has RIPEMD-160 (its default
+    provider does since 3.0.7). Kept out of CRYPTOGRAPHY_HASHES, whose classes `cryptography`
+    always has: a table that adds it filters itself through `computable`."""
+
+    name = "ripemd160"
+    digest_size = 20
+    block_size = 64
+
+
+def computable(table: dict[Hash, type[hashes.HashAlgorithm]]) -> dict[Hash, type[hashes.HashAlgorithm]]:
+    """The entries of `table` that this OpenSSL computes."""
+    out: dict[Hash, type[hashes.HashAlgorithm]] = {}
+    for h, cls in table.items():
+        try:
+            hashes.Hash(cls())
+        except UnsupportedAlgorithm:
+            continue
+        out[h] = cls
+    return out
+
 
 WEIERSTRASS: dict[tuple[EccFamily, int], type[ec.EllipticCurve]] = {
     (EccFamily.SECP_R1, 192): ec.SECP192R1,

@@ -76,6 +76,15 @@ def check_usage(attrs: KeyAttributes, flag: str, op: str) -> None:
         raise not_permitted(f"the key's policy does not allow {op} (usage flag {flag} not set)")
 
 
+def check_export(attrs: KeyAttributes) -> None:
+    """PsaExportKey's policy check. A public key can always be exported: the export usage flag
+    guards key pairs and secret keys only (PSA Crypto API, `PSA_KEY_USAGE_EXPORT`; Mbed TLS and so
+    Parsec drop the flag from the check for a public key)."""
+    if attrs.key_type.is_public_key:
+        return
+    check_usage(attrs, "export", "export")
+
+
 def check_alg(attrs: KeyAttributes, alg: Algorithm, op: str, verify: bool = False) -> None:
     if not permits(attrs.algorithm, alg, verify):
         raise not_permitted(f"the key's policy does not permit this algorithm for {op}")

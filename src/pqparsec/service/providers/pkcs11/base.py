@@ -36,6 +36,7 @@ from pqparsec.protocol.operations import (
 )
 from pqparsec.protocol.psa import KeyAttributes, KeyKind
 from pqparsec.protocol.psa.policy import (
+    check_export,
     check_not_deprecated,
     invalid_argument,
     not_permitted,
@@ -380,13 +381,12 @@ class Pkcs11Base(KeyProvider):
     def psa_export_key(self, app: Identity, req: KeyNameRequest) -> KeyDataResult:
         rec = self.load(app, req.key_name)
         attrs = rec.attributes
-        if not attrs.usage.export:
-            raise not_permitted("the key's policy does not allow export")
-        if not self.options.allow_export:
-            raise not_permitted(f"{self.name}: allow_export is false")
+        check_export(attrs)  # a public key always exports; the flag guards the rest
         kt = attrs.key_type
         if kt.is_public_key:
             return KeyDataResult(keys.export_public(self.public_key(rec)))
+        if not self.options.allow_export:
+            raise not_permitted(f"{self.name}: allow_export is false")
         self.need_login("exporting a key")
         with self.session("exporting a key") as s:
             try:

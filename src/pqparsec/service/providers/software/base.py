@@ -4,13 +4,12 @@ and random numbers. The operation families live in mixins beside this module."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import hmac
 import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -33,11 +32,10 @@ from pqparsec.protocol.operations import (
 )
 from pqparsec.protocol.psa import Hash, KeyAttributes
 from pqparsec.protocol.psa.policy import (
+    check_export,
     check_not_deprecated,
     deprecated_reason,
     invalid_argument,
-    not_permitted,
-    not_supported,
 )
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
@@ -67,11 +65,7 @@ def with_implied_usage(attrs: KeyAttributes) -> KeyAttributes:
 
 
 def digest(h: Hash, data: bytes) -> bytes:
-    if h == Hash.RIPEMD160:
-        try:
-            return hashlib.new("ripemd160", data).digest()
-        except ValueError:
-            raise not_supported("RIPEMD-160 is not available in this OpenSSL") from None
+    """PsaHashCompute: NotSupported for a hash not in keys.HASHES (CanDoCrypto's table too)."""
     d = hashes.Hash(hash_algorithm(h))
     d.update(data)
     return d.finalize()
@@ -115,6 +109,8 @@ class SoftwareBase(KeyProvider):
                 return key
         with self.material(rec) as m:
             key = keys.load_private(m, rec.attributes, stored=True)
+        log.debug("%s: key %r of %s unwrapped into the key cache", self.name, rec.key_name,
+                  rec.owner.name)
         with self._key_cache_lock:
             self._key_cache[cache_key] = key
             while len(self._key_cache) > KEY_CACHE_SIZE:
@@ -132,7 +128,7 @@ class SoftwareBase(KeyProvider):
         return super().runs_inline(opcode, app, request)
 
     def forget_key(self, owner: Identity, key_name: str) -> None:
-        """Drop a destroyed key's object from the cache."""
+        """Drop a destroyed key's object from the cache (see `remove`)."""
         with self._key_cache_lock:
             for k in [k for k in self._key_cache if k[0] == owner and k[1] == key_name]:
                 del self._key_cache[k]
@@ -186,9 +182,15 @@ class SoftwareBase(KeyProvider):
         self._store_new(app, req.key_name, attrs, material)
         return EmptyResult()
 
+    def remove(self, owner: Identity, key_name: str,
+               drop_key: Callable[[KeyRecord], None] | None = None) -> None:
+        """Every destruction (PsaDestroyKey, and DeleteClient through `destroy_owned`) comes
+        here: the key's parsed object leaves the cache with its mapping, at once."""
+        super().remove(owner, key_name, drop_key)
+        self.forget_key(owner, key_name)
+
     def psa_destroy_key(self, app: Identity, req: KeyNameRequest) -> EmptyResult:
         self.remove(app, req.key_name)
-        self.forget_key(app, req.key_name)
         return EmptyResult()
 
     def psa_export_public_key(self, app: Identity, req: KeyNameRequest) -> KeyDataResult:
@@ -202,8 +204,7 @@ class SoftwareBase(KeyProvider):
 
     def psa_export_key(self, app: Identity, req: KeyNameRequest) -> KeyDataResult:
         rec = self.load(app, req.key_name)
-        if not rec.attributes.usage.export:
-            raise not_permitted("the key's policy does not allow export (usage flag export)")
+        check_export(rec.attributes)
         with self.material(rec) as m:
             return KeyDataResult(bytes(m))
 

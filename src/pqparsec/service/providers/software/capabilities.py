@@ -15,6 +15,11 @@ provider cannot do, including a key type the algorithm does not fit.
   names an algorithm, the Use check too. Generation of a deprecated primitive counts as not
   supported unless core_settings.allow_deprecated is set (PsaGenerateKey would refuse it).
 - Derive: the provider has no key derivation, so always NotSupported.
+- A hash algorithm in the policy (an extension of ours: Parsec finds a hash compatible with no
+  key type and answers NotSupported) asks whether PsaHashCompute / PsaHashCompare compute that
+  hash. A hash needs no key, so the usage flags do not matter; the key type must still be one the
+  provider knows (RawData will do). The answer comes from `keys.HASHES`, the table the hash
+  operations, signatures and HMAC use.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from pqparsec.protocol.psa import (
     Algorithm,
     CipherAlg,
     EncryptAlg,
+    HashAlg,
     KeyAgreementAlg,
     KeyAttributes,
     MacAlg,
@@ -53,6 +59,7 @@ _OPCODES: tuple[tuple[type, tuple[Opcode, ...]], ...] = (
     (AeadAlg, (Opcode.PSA_AEAD_ENCRYPT, Opcode.PSA_AEAD_DECRYPT)),
     (CipherAlg, (Opcode.PSA_CIPHER_ENCRYPT, Opcode.PSA_CIPHER_DECRYPT)),
     (MacAlg, (Opcode.PSA_MAC_COMPUTE, Opcode.PSA_MAC_VERIFY)),
+    (HashAlg, (Opcode.PSA_HASH_COMPUTE, Opcode.PSA_HASH_COMPARE)),
 )
 
 
@@ -90,6 +97,10 @@ class CapabilityOps(SoftwareBase):
         alg = attrs.algorithm
         if isinstance(alg, NoAlgorithm):
             raise not_supported("the policy names no algorithm")
+        if isinstance(alg, HashAlg):
+            if not self._performs(alg) or alg.hash not in keys.HASHES:
+                raise not_supported(f"hash {alg.hash.name} is not supported")
+            return
         if not any(getattr(attrs.usage, flag) for flag in _OPERATION_FLAGS):
             raise not_supported("the policy sets no usage flag that permits an operation")
         if not self._performs(alg):

@@ -41,7 +41,12 @@ from pqparsec.protocol.psa import (
     SignAlg,
     SignKind,
 )
-from pqparsec.protocol.psa.hashes import CRYPTOGRAPHY_HASHES, WEIERSTRASS
+from pqparsec.protocol.psa.hashes import (
+    CRYPTOGRAPHY_HASHES,
+    RIPEMD160,
+    WEIERSTRASS,
+    computable,
+)
 from pqparsec.protocol.psa.policy import invalid_argument, not_supported
 
 # `cryptography` warns that finite-field DH is on its way out; RFC 7919 groups are part of the
@@ -55,11 +60,16 @@ _RAW = serialization.Encoding.Raw
 # ------------------------------------------------------------------------------------------------
 # Hashes
 
-HASHES = CRYPTOGRAPHY_HASHES
+# Every PSA hash this provider computes: the one table behind PsaHashCompute / PsaHashCompare,
+# the hash of signature algorithms and of HMAC, and CanDoCrypto's answers for all of them (so
+# that a hash is offered exactly where it works). MD2 and MD4 are not in OpenSSL 3's default
+# provider; RIPEMD-160 is, but `cryptography` names no class for it.
+HASHES = computable({**CRYPTOGRAPHY_HASHES, Hash.RIPEMD160: RIPEMD160})
 # Hashes usable in RSA PKCS#1 v1.5 / PSS and (deterministic) ECDSA signatures.
 SIGN_HASHES = frozenset(HASHES)
 # Hashes usable in RSA OAEP (label hash and MGF1 are the same hash, as PSA defines OAEP).
-OAEP_HASHES = frozenset({Hash.SHA_1, Hash.SHA_224, Hash.SHA_256, Hash.SHA_384, Hash.SHA_512})
+OAEP_HASHES = frozenset({Hash.SHA_1, Hash.SHA_224, Hash.SHA_256, Hash.SHA_384,
+                         Hash.SHA_512}) & SIGN_HASHES
 
 
 def hash_algorithm(h: Hash) -> hashes.HashAlgorithm:

@@ -77,12 +77,12 @@ from pqparsec.protocol.psa import (
 )
 from pqparsec.protocol.psa.policy import (
     check_alg,
+    check_export,
     check_not_deprecated,
     check_sign_hash_length,
     check_sign_request,
     check_usage,
     invalid_argument,
-    not_permitted,
     not_supported,
     sign_alg_compatible,
 )
@@ -742,8 +742,7 @@ class PqcOps(SignatureOps):
         rec = self.load(app, req.key_name)
         if not handles_key_type(rec.attributes.key_type):
             return super().psa_export_key(app, req)
-        if not rec.attributes.usage.export:
-            raise not_permitted("the key's policy does not allow export")
+        check_export(rec.attributes)
         with self.material(rec) as m:
             return KeyDataResult(export_material(rec.attributes, m))
 

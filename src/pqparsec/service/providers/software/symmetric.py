@@ -52,7 +52,6 @@ from pqparsec.protocol.psa import (
     AeadKind,
     CipherAlg,
     CipherMode,
-    Hash,
     KeyAttributes,
     KeyKind,
     MacAlg,
@@ -68,7 +67,7 @@ from pqparsec.protocol.psa.policy import (
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
 from pqparsec.service.key_store import KeyRecord
-from pqparsec.service.providers.software.base import SoftwareBase, hash_algorithm
+from pqparsec.service.providers.software.base import HASHES, SoftwareBase, hash_algorithm
 
 BLOCK = 16  # the AES block size
 
@@ -284,9 +283,8 @@ def cipher_decrypt(key: bytearray, mode: CipherMode, ciphertext: bytes) -> bytes
 
 # -- MAC -----------------------------------------------------------------------------------------
 
-HMAC_HASHES = frozenset({Hash.SHA_1, Hash.SHA_224, Hash.SHA_256, Hash.SHA_384, Hash.SHA_512,
-                         Hash.SHA_512_224, Hash.SHA_512_256, Hash.SHA3_224, Hash.SHA3_256,
-                         Hash.SHA3_384, Hash.SHA3_512})
+# HMAC works with every hash the provider computes (MD5 and SHA-1 are deprecated primitives).
+HMAC_HASHES = frozenset(HASHES)
 MIN_MAC_LENGTH = 4
 
 
