@@ -1,5 +1,6 @@
 """From a checked request header, body and auth to a response, in the Rust service's order:
-authentication, provider routing, admin check, body decoding, identity check, the operation."""
+authentication, provider routing, admin check, body decoding, identity check, the operation
+(which the provider must declare, and which `contract.call` runs)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pqparsec.protocol.operations import decode_request, encode_result
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.authenticators import Authenticator, PeerCredentials
 from pqparsec.service.identity import Identity
+from pqparsec.service.providers import contract
 from pqparsec.service.providers.base import Provider
 
 log = logging.getLogger("pqparsec.requests")
@@ -78,15 +80,14 @@ class Dispatcher:
             if header.opcode.needs_identity and app is None:
                 raise ParsecError(ResponseStatus.NOT_AUTHENTICATED,
                                   f"{header.opcode.name} needs an authenticated application")
-            handler = provider.handler(header.opcode)
-            if handler is None:
-                raise ParsecError(ResponseStatus.PSA_ERROR_NOT_SUPPORTED,
-                                  f"{provider.name} does not support {header.opcode.name}")
+            # What the provider declares (contract.py), not which methods it happens to have.
+            if not provider.serves(header.opcode):
+                raise provider.not_served(header.opcode)
             # Keys bound to PCRs (an extension attribute) need a provider that can enforce the
             # binding: refused before the provider does any work, and so answered by CanDoCrypto
             # too. KeyProvider.create refuses them on every other path that creates a key.
             provider.refuse_pcr_binding(getattr(request, "attributes", None))
-            result = self._run(provider, header.opcode, handler, app, request, waiting)
+            result = self._run(provider, header.opcode, app, request, waiting)
             out = encode_result(header.opcode, result)
             # buffer_size_limit caps an operation's output (Parsec: e.g. GenerateRandom's size);
             # the protobuf framing around that output may add a few bytes.
@@ -139,16 +140,18 @@ class Dispatcher:
             raise ParsecError(ResponseStatus.ADMIN_OPERATION,
                               f"{opcode.name} is an admin operation and {app.name!r} is no admin")
 
-    def _run(self, provider: Provider, opcode: Opcode, handler: Callable[..., Any],
-             app: Identity | None, request: Any,
+    def _run(self, provider: Provider, opcode: Opcode, app: Identity | None, request: Any,
              waiting: Callable[[], AbstractContextManager[object]]) -> Any:
+        """The operation (contract.call: the opcode's method on the provider), inline, on the
+        provider's executor, or in one of the operation slots."""
         if provider.runs_inline(opcode, app, request):
-            return handler(app, request)
+            return contract.call(provider, opcode, app, request)
         with waiting():
             if provider.executor is not None:
-                return provider.executor.submit(handler, app, request).result()
+                return provider.executor.submit(contract.call, provider, opcode, app,
+                                                request).result()
             with self._slots:
-                return handler(app, request)
+                return contract.call(provider, opcode, app, request)
 
     @staticmethod
     def _log_failure(state: ServiceState, header: RequestHeader, app: Identity | None,

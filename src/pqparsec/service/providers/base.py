@@ -1,9 +1,8 @@
-"""What every provider shares: identity, declared capabilities, and the key-store bookkeeping
-that makes key creation atomic and keeps applications apart.
+"""What every provider shares: identity, scheduling hints, and the key-store bookkeeping that
+makes key creation atomic and keeps applications apart.
 
-A provider implements an operation by defining the method named after the opcode in lower case
-(`psa_sign_hash(self, app, request)`). The set of such methods *is* its declaration: ListOpcodes
-is computed from it, so it cannot drift from the code.
+The operations themselves, and the declaration of which ones a provider serves, are the contract
+in contract.py (`Provide`), which `Provider` extends.
 """
 
 from __future__ import annotations
@@ -15,12 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pqparsec.protocol.ids import DEFAULT_PROVIDER_NAMES, PROVIDER_UUIDS, ProviderId
-from pqparsec.protocol.opcodes import PARSEC_CLIENT_OPCODES, Opcode
+from pqparsec.protocol.opcodes import Opcode
 from pqparsec.protocol.operations import ProviderInfo
 from pqparsec.protocol.psa import KeyAttributes
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
 from pqparsec.service.key_store import KeyRecord, KeyStore
+from pqparsec.service.providers.contract import Provide
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class ServiceLimits:
     allow_deprecated: bool = False
 
 
-class Provider:
+class Provider(Provide):
     provider_id: ProviderId
     description: str = ""
     version: tuple[int, int, int] = (0, 1, 0)
@@ -67,10 +67,6 @@ class Provider:
                             version_maj=maj, version_min=mnr, version_rev=rev,
                             id=int(self.provider_id))
 
-    def handler(self, opcode: Opcode) -> Callable[[Identity | None, Any], Any] | None:
-        method = getattr(self, opcode.name.lower(), None)
-        return method if callable(method) else None
-
     def refuse_pcr_binding(self, attributes: KeyAttributes | None) -> None:
         """PsaErrorNotSupported for a PCR binding this provider cannot enforce: a key must never
         be created as if bound when nothing binds it."""
@@ -79,12 +75,6 @@ class Provider:
             raise ParsecError(ResponseStatus.PSA_ERROR_NOT_SUPPORTED,
                               f"{self.name} cannot bind keys to platform state (PCRs); only the "
                               "TPM provider can")
-
-    def opcodes(self, include_extensions: bool = False) -> list[int]:
-        ops = [op for op in Opcode if self.handler(op) is not None]
-        if not include_extensions:
-            ops = [op for op in ops if op in PARSEC_CLIENT_OPCODES]
-        return sorted(int(op) for op in ops)
 
     def start(self) -> None:
         """Called once the service is assembled: open back-ends, check coherency."""

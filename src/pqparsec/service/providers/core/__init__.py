@@ -28,17 +28,12 @@ from pqparsec.protocol.operations import (
 )
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
-from pqparsec.service.providers.base import Provider
+from pqparsec.service.providers.base import KeyProvider, Provider
 
 if TYPE_CHECKING:
     from pqparsec.service.authenticators import Authenticator
 
 log = logging.getLogger(__name__)
-
-# What the core provider advertises: ListClients and DeleteClient are served but, as in Parsec,
-# not listed.
-ADVERTISED = (Opcode.PING, Opcode.LIST_PROVIDERS, Opcode.LIST_OPCODES, Opcode.LIST_AUTHENTICATORS,
-              Opcode.LIST_KEYS)
 
 
 def _version() -> tuple[int, int, int]:
@@ -50,6 +45,12 @@ def _version() -> tuple[int, int, int]:
 class CoreProvider(Provider):
     provider_id = ProviderId.CORE
     description = "Software provider that implements only administrative (i.e. no cryptographic) operations"
+    supported_opcodes = frozenset({
+        Opcode.PING, Opcode.LIST_PROVIDERS, Opcode.LIST_OPCODES, Opcode.LIST_AUTHENTICATORS,
+        Opcode.LIST_KEYS, Opcode.LIST_CLIENTS, Opcode.DELETE_CLIENT,
+    })
+    # The admin opcodes are served but, as in Parsec, not listed.
+    unlisted_opcodes = frozenset({Opcode.LIST_CLIENTS, Opcode.DELETE_CLIENT})
     inline_opcodes = frozenset({Opcode.PING, Opcode.LIST_PROVIDERS, Opcode.LIST_OPCODES,
                                 Opcode.LIST_AUTHENTICATORS})
 
@@ -58,9 +59,6 @@ class CoreProvider(Provider):
         self.version = _version()
         self._providers = providers
         self.authenticator = authenticator
-
-    def opcodes(self, include_extensions: bool = False) -> list[int]:
-        return sorted(int(op) for op in ADVERTISED)
 
     def crypto_providers(self) -> list[Provider]:
         return [p for p in self._providers() if p.provider_id != ProviderId.CORE]
@@ -79,7 +77,7 @@ class CoreProvider(Provider):
                               f"provider id {req.provider_id} does not exist") from None
         for p in [*self.crypto_providers(), self]:
             if p.provider_id == pid:
-                return ListOpcodesResult(p.opcodes(req.include_extensions))
+                return ListOpcodesResult(p.listed_opcodes(req.include_extensions))
         raise ParsecError(ResponseStatus.PROVIDER_NOT_REGISTERED,
                           f"provider {pid.name} is not configured")
 
@@ -87,8 +85,7 @@ class CoreProvider(Provider):
                             req: ListAuthenticatorsRequest) -> ListAuthenticatorsResult:
         return ListAuthenticatorsResult([self.authenticator.info()])
 
-    def list_keys(self, app: Identity | None, req: ListKeysRequest) -> ListKeysResult:
-        assert app is not None
+    def list_keys(self, app: Identity, req: ListKeysRequest) -> ListKeysResult:
         keys = []
         for p in self.crypto_providers():
             try:
@@ -111,14 +108,12 @@ class CoreProvider(Provider):
     def list_clients(self, app: Identity | None, req: ListClientsRequest) -> ListClientsResult:
         names: set[str] = set()
         for p in self.crypto_providers():
-            store = getattr(p, "store", None)
-            if store is not None:
-                names.update(store.clients(self.authenticator.auth_type))
+            if isinstance(p, KeyProvider):
+                names.update(p.store.clients(self.authenticator.auth_type))
         return ListClientsResult(sorted(names))
 
-    def delete_client(self, app: Identity | None, req: DeleteClientRequest) -> EmptyResult:
+    def delete_client(self, app: Identity, req: DeleteClientRequest) -> EmptyResult:
         # As in the Rust service: best effort, Success even for a client with no keys.
-        assert app is not None
         client = Identity(app.auth_type, req.client)
         for p in self.crypto_providers():
             for rec in p.key_records(client):

@@ -7,6 +7,7 @@ happens on the token. Each family of operations is a mixin in its own module.
 
 from __future__ import annotations
 
+from pqparsec.protocol.opcodes import Opcode
 from pqparsec.service.config import Config, ProviderConfig
 from pqparsec.service.key_store import KeyStore
 from pqparsec.service.providers.base import ServiceLimits
@@ -19,6 +20,24 @@ from pqparsec.service.providers.pkcs11.symmetric import SymmetricOps
 
 
 class Pkcs11Provider(CapabilityOps, SymmetricOps, AsymmetricOps, SignatureOps, AdoptOps):
+    # AEAD and MAC only when the token has their mechanisms (Pkcs11Base.available_opcodes).
+    supported_opcodes = frozenset({
+        # key management (base.py, adopt.py)
+        Opcode.PSA_GENERATE_KEY, Opcode.PSA_IMPORT_KEY, Opcode.PSA_DESTROY_KEY,
+        Opcode.PSA_EXPORT_PUBLIC_KEY, Opcode.PSA_EXPORT_KEY, Opcode.ADOPT_KEY,
+        Opcode.PSA_GENERATE_RANDOM,
+        # signatures.py
+        Opcode.PSA_SIGN_HASH, Opcode.PSA_VERIFY_HASH, Opcode.PSA_SIGN_MESSAGE,
+        Opcode.PSA_VERIFY_MESSAGE,
+        # asymmetric.py
+        Opcode.PSA_ASYMMETRIC_ENCRYPT, Opcode.PSA_ASYMMETRIC_DECRYPT,
+        # symmetric.py
+        Opcode.PSA_AEAD_ENCRYPT, Opcode.PSA_AEAD_DECRYPT, Opcode.PSA_MAC_COMPUTE,
+        Opcode.PSA_MAC_VERIFY,
+        # capabilities.py
+        Opcode.CAN_DO_CRYPTO,
+    })
+
     @classmethod
     def from_config(cls, pc: ProviderConfig, config: Config, store: KeyStore,
                     limits: ServiceLimits) -> Pkcs11Provider:

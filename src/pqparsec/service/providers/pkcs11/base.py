@@ -57,6 +57,9 @@ KEY_ID_LEN = 16
 LABEL = "pqparsec"
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 _PUBLIC_CACHE_SIZE = 1024
+# Opcodes served only when the token has the mechanisms (available_opcodes).
+AEAD_OPCODES = frozenset({Opcode.PSA_AEAD_ENCRYPT, Opcode.PSA_AEAD_DECRYPT})
+MAC_OPCODES = frozenset({Opcode.PSA_MAC_COMPUTE, Opcode.PSA_MAC_VERIFY})
 
 
 def pool_size() -> int:
@@ -98,14 +101,15 @@ class Pkcs11Base(KeyProvider):
             raise ParsecError(ResponseStatus.PSA_ERROR_BAD_STATE, f"{self.name} is not started")
         return self._token
 
-    def handler(self, opcode: Opcode) -> Any:
-        """ListOpcodes follows the token: no AEAD without CKM_AES_GCM, no MAC without HMAC or
-        CMAC."""
-        if opcode in (Opcode.PSA_AEAD_ENCRYPT, Opcode.PSA_AEAD_DECRYPT) and not self.caps.aead:
-            return None
-        if opcode in (Opcode.PSA_MAC_COMPUTE, Opcode.PSA_MAC_VERIFY) and not self.caps.mac:
-            return None
-        return super().handler(opcode)
+    def available_opcodes(self) -> frozenset[Opcode]:
+        """The declaration follows the token (for ListOpcodes and the dispatcher alike): no AEAD
+        without CKM_AES_GCM, no MAC without HMAC or CMAC."""
+        ops = self.supported_opcodes
+        if not self.caps.aead:
+            ops -= AEAD_OPCODES
+        if not self.caps.mac:
+            ops -= MAC_OPCODES
+        return ops
 
     # -- sessions and objects -----------------------------------------------------------------
 

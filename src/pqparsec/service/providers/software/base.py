@@ -1,5 +1,6 @@
-"""Shared machinery of the software provider: wrapped key material, key management, hashes
-and random numbers. The operation families live in mixins beside this module."""
+"""Shared machinery of the software provider: wrapped key material, key management (classic key
+types in keys.py, the extension's in pqc/), hashes and random numbers. The other operation
+families live in mixins beside this module."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
 from pqparsec.service.key_store import KeyRecord, KeyStore
 from pqparsec.service.providers.base import KeyProvider, ServiceLimits
-from pqparsec.service.providers.software import keys
+from pqparsec.service.providers.software import keys, pqc
 from pqparsec.service.providers.software.wrap import KeyWrapper, wipe
 
 log = logging.getLogger(__name__)
@@ -158,27 +159,48 @@ class SoftwareBase(KeyProvider):
     # - generation of a deprecated primitive -> DeprecatedPrimitive unless allow_deprecated.
     # Validation happens before the key store is touched, so a failed create leaves no mapping.
 
+    #
+    # The extension's key types (pqc.handles_key_type) have their material in pqc/, and are
+    # checked in the order that module has always used: policy, then the name (AlreadyExists;
+    # an empty name is refused by `create`), then the material.
+
     def _require_new_name(self, app: Identity, key_name: str) -> None:
         if not key_name:
             raise invalid_argument("empty key name")
+        self.require_free(app, key_name)
+
+    def require_free(self, app: Identity, key_name: str) -> None:
         if self.store.exists(app, key_name):
             raise ParsecError(ResponseStatus.PSA_ERROR_ALREADY_EXISTS,
                               f"key {key_name!r} already exists")
 
     def psa_generate_key(self, app: Identity, req: PsaGenerateKeyRequest) -> EmptyResult:
-        check_not_deprecated(req.attributes, self.limits.allow_deprecated)
-        self._require_new_name(app, req.key_name)
-        self._store_new(app, req.key_name, req.attributes, keys.generate(req.attributes))
+        attrs = req.attributes
+        check_not_deprecated(attrs, self.limits.allow_deprecated)
+        if pqc.handles_key_type(attrs.key_type):
+            pqc.check_policy(attrs)
+            self.require_free(app, req.key_name)
+            material = pqc.generate(attrs)
+        else:
+            self._require_new_name(app, req.key_name)
+            material = keys.generate(attrs)
+        self._store_new(app, req.key_name, attrs, material)
         return EmptyResult()
 
     def psa_import_key(self, app: Identity, req: PsaImportKeyRequest) -> EmptyResult:
-        self._require_new_name(app, req.key_name)
-        material, bits = keys.import_material(req.attributes, req.data)
-        attrs = dataclasses.replace(req.attributes, key_bits=bits)
-        reason = deprecated_reason(attrs)
-        if reason:
-            log.warning("%s: importing key %r for %s with a deprecated primitive: %s", self.name,
-                        req.key_name, app.name, reason)
+        if pqc.handles_key_type(req.attributes.key_type):
+            pqc.check_policy(req.attributes)
+            self.require_free(app, req.key_name)
+            material, bits = pqc.import_material(req.attributes, req.data)
+            attrs = dataclasses.replace(req.attributes, key_bits=bits)
+        else:
+            self._require_new_name(app, req.key_name)
+            material, bits = keys.import_material(req.attributes, req.data)
+            attrs = dataclasses.replace(req.attributes, key_bits=bits)
+            reason = deprecated_reason(attrs)
+            if reason:
+                log.warning("%s: importing key %r for %s with a deprecated primitive: %s",
+                            self.name, req.key_name, app.name, reason)
         self._store_new(app, req.key_name, attrs, material)
         return EmptyResult()
 
@@ -195,6 +217,9 @@ class SoftwareBase(KeyProvider):
 
     def psa_export_public_key(self, app: Identity, req: KeyNameRequest) -> KeyDataResult:
         rec = self.load(app, req.key_name)
+        if pqc.handles_key_type(rec.attributes.key_type):
+            with self.material(rec) as m:
+                return KeyDataResult(pqc.public_from_material(rec.attributes, m))
         if not rec.attributes.key_type.is_asymmetric:
             raise invalid_argument("only asymmetric keys have a public key")
         if rec.attributes.key_type.is_public_key:
@@ -206,6 +231,8 @@ class SoftwareBase(KeyProvider):
         rec = self.load(app, req.key_name)
         check_export(rec.attributes)
         with self.material(rec) as m:
+            if pqc.handles_key_type(rec.attributes.key_type):
+                return KeyDataResult(pqc.export_material(rec.attributes, m))
             return KeyDataResult(bytes(m))
 
     # -- keyless operations ---------------------------------------------------------------------

@@ -3,7 +3,7 @@
 Key types and sizes, and the asymmetric algorithms each key type performs, come from
 `keys.KEY_SPECS`, the table key creation and the asymmetric operations enforce. Symmetric
 algorithms are judged by the symmetric operations' own validation functions. An algorithm also
-needs the provider to implement an opcode that performs it. So an answer cannot drift from
+needs the provider to serve an opcode that performs it. So an answer cannot drift from
 what a real request would do.
 
 Semantics (Parsec's book and service): Success, or PsaErrorNotSupported for anything the
@@ -43,7 +43,7 @@ from pqparsec.protocol.psa import (
 from pqparsec.protocol.psa.policy import deprecated_reason, not_supported
 from pqparsec.protocol.status import ParsecError
 from pqparsec.service.identity import Identity
-from pqparsec.service.providers.software import keys
+from pqparsec.service.providers.software import keys, pqc
 from pqparsec.service.providers.software.base import SoftwareBase
 
 # Usage flags that let a key take part in some operation.
@@ -66,6 +66,13 @@ _OPCODES: tuple[tuple[type, tuple[Opcode, ...]], ...] = (
 class CapabilityOps(SoftwareBase):
     def can_do_crypto(self, app: Identity | None, req: CanDoCryptoRequest) -> EmptyResult:
         attrs = req.attributes
+        # Attributes using anything of the extension are answered by pqc (None: nothing of it).
+        verdict = pqc.pqc_capability(req.check_type, attrs)
+        if verdict is not None:
+            if not verdict:
+                raise not_supported(f"the software provider cannot do this with "
+                                    f"{attrs.key_type.describe()} keys")
+            return EmptyResult()
         spec = keys.spec_of(attrs.key_type)
         if spec is None:
             raise not_supported(f"key type {attrs.key_type.describe()} is not supported")
@@ -75,14 +82,14 @@ class CapabilityOps(SoftwareBase):
         if req.check_type == CheckType.USE:
             self._use_check(attrs)
         elif req.check_type == CheckType.GENERATE:
-            if not spec.generate or self.handler(Opcode.PSA_GENERATE_KEY) is None:
+            if not spec.generate or not self.serves(Opcode.PSA_GENERATE_KEY):
                 raise not_supported(f"{attrs.key_type.describe()} keys cannot be generated")
             reason = deprecated_reason(attrs)
             if reason and not self.limits.allow_deprecated:
                 raise not_supported(f"{reason}: generation is refused")
             self._optional_use_check(attrs)
         elif req.check_type == CheckType.IMPORT:
-            if self.handler(Opcode.PSA_IMPORT_KEY) is None:
+            if not self.serves(Opcode.PSA_IMPORT_KEY):
                 raise not_supported("keys cannot be imported")
             self._optional_use_check(attrs)
         else:
@@ -117,7 +124,7 @@ class CapabilityOps(SoftwareBase):
     def _performs(self, alg: Algorithm) -> bool:
         for cls, opcodes in _OPCODES:
             if isinstance(alg, cls):
-                return any(self.handler(op) is not None for op in opcodes)
+                return any(self.serves(op) for op in opcodes)
         return False
 
     @staticmethod

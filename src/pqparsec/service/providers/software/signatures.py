@@ -1,4 +1,6 @@
-"""Signatures: PsaSignHash/PsaVerifyHash and PsaSignMessage/PsaVerifyMessage.
+"""Signatures: PsaSignHash/PsaVerifyHash and PsaSignMessage/PsaVerifyMessage. The extension's
+algorithms (ML-DSA, SLH-DSA, EdDSA) and requests with a context string are signed and verified
+by pqc/, after the same checks in the same order (`_pqc_checked`).
 
 Every operation checks, in Parsec's order: the usage flag (sign_hash also grants sign_message,
 verify_hash also grants verify_message, as PSA says), that the key's policy permits the requested
@@ -43,7 +45,14 @@ from pqparsec.protocol.operations import (
     PsaVerifyMessageRequest,
     SignatureResult,
 )
-from pqparsec.protocol.psa import Hash, KeyAttributes, SignAlg, SignKind
+from pqparsec.protocol.psa import (
+    CONTEXT_SIGN_KINDS,
+    PREHASH_PQC_SIGN_KINDS,
+    Hash,
+    KeyAttributes,
+    SignAlg,
+    SignKind,
+)
 from pqparsec.protocol.psa.policy import (
     check_alg,
     check_sign_hash_length,
@@ -55,7 +64,7 @@ from pqparsec.protocol.psa.policy import (
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
 from pqparsec.service.key_store import KeyRecord
-from pqparsec.service.providers.software import keys
+from pqparsec.service.providers.software import keys, pqc
 from pqparsec.service.providers.software.base import SoftwareBase, with_implied_usage
 
 # Schemes that sign given bytes rather than a hash: PsaSignHash / PsaVerifyHash only.
@@ -207,15 +216,59 @@ class SignatureOps(SoftwareBase):
                                    int.from_bytes(signature[n:], "big"))
         pub.verify(der, data, scheme)
 
-    # -- the operations ------------------------------------------------------------------------
+    # -- the extension's algorithms and context strings (pqc/) ---------------------------------
+
+    def _pqc_checked(self, app: Identity, key_name: str, alg: SignAlg, context: bytes, flag: str,
+                     op: str, prehashed: bool) -> KeyRecord:
+        # Parsec's order, as the classic checks: usage flag, the policy's algorithm, then key
+        # type vs algorithm and the rest.
+        rec = self.load(app, key_name)
+        attrs = with_implied_usage(rec.attributes)
+        check_usage(attrs, flag, op)
+        check_alg(attrs, alg, op, verify=flag.startswith("verify"))
+        check_sign_request(attrs, alg, flag, op)
+        if len(context) > pqc.MAX_CONTEXT:
+            raise invalid_argument(f"a context string has at most {pqc.MAX_CONTEXT} bytes")
+        if context and alg.kind not in CONTEXT_SIGN_KINDS:
+            raise invalid_argument(f"{alg.kind.name} takes no context string")
+        if prehashed and alg.is_extension and alg.kind not in PREHASH_PQC_SIGN_KINDS:
+            raise invalid_argument(f"{alg.kind.name} signs messages, not hashes: use "
+                                   "PsaSignMessage / PsaVerifyMessage or a Hash- variant")
+        return rec
+
+    def _pqc_sign(self, app: Identity, key_name: str, alg: SignAlg, data: bytes, context: bytes,
+                  flag: str, op: str, prehashed: bool) -> bytes:
+        rec = self._pqc_checked(app, key_name, alg, context, flag, op, prehashed)
+        if prehashed:
+            check_sign_hash_length(alg, data)
+        with self.material(rec) as m:
+            return pqc.sign(rec.attributes, m, alg, data, prehashed, context)
+
+    def _pqc_verify(self, app: Identity, key_name: str, alg: SignAlg, data: bytes,
+                    signature: bytes, context: bytes, flag: str, op: str, prehashed: bool) -> None:
+        rec = self._pqc_checked(app, key_name, alg, context, flag, op, prehashed)
+        if prehashed:
+            check_sign_hash_length(alg, data)
+        with self.material(rec) as m:
+            pqc.verify(rec.attributes, m, alg, data, signature, prehashed, context)
+
+    # -- the operations: the extension's requests (pqc.handles_request) go to pqc/ ---------------
 
     def psa_sign_hash(self, app: Identity, req: PsaSignHashRequest) -> SignatureResult:
+        if pqc.handles_request(req.alg, req.context):
+            return SignatureResult(self._pqc_sign(app, req.key_name, req.alg, req.hash,
+                                                  req.context, "sign_hash", "signing hashes",
+                                                  prehashed=True))
         rec = self._checked(app, req.key_name, req.alg, "sign_hash", "signing hashes",
                             req.context, message=False)
         check_sign_hash_length(req.alg, req.hash)
         return SignatureResult(self.sign_with(rec, req.alg, req.hash, prehashed=True))
 
     def psa_verify_hash(self, app: Identity, req: PsaVerifyHashRequest) -> EmptyResult:
+        if pqc.handles_request(req.alg, req.context):
+            self._pqc_verify(app, req.key_name, req.alg, req.hash, req.signature, req.context,
+                             "verify_hash", "verifying hash signatures", prehashed=True)
+            return EmptyResult()
         rec = self._checked(app, req.key_name, req.alg, "verify_hash", "verifying hash signatures",
                             req.context, message=False)
         check_sign_hash_length(req.alg, req.hash)
@@ -223,11 +276,19 @@ class SignatureOps(SoftwareBase):
         return EmptyResult()
 
     def psa_sign_message(self, app: Identity, req: PsaSignMessageRequest) -> SignatureResult:
+        if pqc.handles_request(req.alg, req.context):
+            return SignatureResult(self._pqc_sign(app, req.key_name, req.alg, req.message,
+                                                  req.context, "sign_message", "signing messages",
+                                                  prehashed=False))
         rec = self._checked(app, req.key_name, req.alg, "sign_message", "signing messages",
                             req.context, message=True)
         return SignatureResult(self.sign_with(rec, req.alg, req.message, prehashed=False))
 
     def psa_verify_message(self, app: Identity, req: PsaVerifyMessageRequest) -> EmptyResult:
+        if pqc.handles_request(req.alg, req.context):
+            self._pqc_verify(app, req.key_name, req.alg, req.message, req.signature, req.context,
+                             "verify_message", "verifying messages", prehashed=False)
+            return EmptyResult()
         rec = self._checked(app, req.key_name, req.alg, "verify_message", "verifying messages",
                             req.context, message=True)
         self.verify_with(rec, req.alg, req.message, req.signature, prehashed=False)

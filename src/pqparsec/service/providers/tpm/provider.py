@@ -32,6 +32,7 @@ from tpm2_pytss.types import (
 from tpm2_pytss.utils import wrap
 
 from pqparsec.protocol.ids import ProviderId
+from pqparsec.protocol.opcodes import Opcode
 from pqparsec.protocol.operations import (
     ActivateCredentialOutput,
     ActivateCredentialPrepared,
@@ -133,6 +134,15 @@ class TpmProvider(KeyProvider):
     description = ("TPM 2.0 provider: keys wrapped by the TPM's storage key and used inside "
                    "the TPM, through tpm2-pytss")
     supports_pcr_binding = True
+    supported_opcodes = frozenset({
+        Opcode.PSA_GENERATE_KEY, Opcode.PSA_IMPORT_KEY, Opcode.PSA_DESTROY_KEY,
+        Opcode.PSA_EXPORT_PUBLIC_KEY, Opcode.PSA_GENERATE_RANDOM,
+        Opcode.PSA_SIGN_HASH, Opcode.PSA_VERIFY_HASH, Opcode.PSA_SIGN_MESSAGE,
+        Opcode.PSA_VERIFY_MESSAGE,
+        Opcode.PSA_ASYMMETRIC_ENCRYPT, Opcode.PSA_ASYMMETRIC_DECRYPT,
+        Opcode.PREPARE_KEY_ATTESTATION, Opcode.ATTEST_KEY,
+        Opcode.CAN_DO_CRYPTO,
+    })
 
     def __init__(self, store: KeyStore, device: tpm_device.TpmDevice, name: str | None = None,
                  limits: ServiceLimits | None = None) -> None:
