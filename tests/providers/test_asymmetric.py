@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from capabilities import Pinned, only
+from capabilities.needs import Need, Needs, assert_refused, generates, imports, serves
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dh, ec, padding, rsa, x448, x25519
 
 from pqparsec.client import BasicClient, ServiceError
-from pqparsec.protocol.ids import ProviderId
 from pqparsec.protocol.opcodes import Opcode
-from pqparsec.protocol.operations import CheckType
 from pqparsec.protocol.psa import (
     Algorithm,
     DhFamily,
@@ -65,12 +65,6 @@ def name() -> str:
     return f"asym-{next(_names)}"
 
 
-def need(client: BasicClient, check: CheckType, a: KeyAttributes) -> None:
-    if not client.can_do_crypto(check, a):
-        pytest.skip(f"provider {client.provider.name} cannot {check.name.lower()} "
-                    f"{a.key_type.describe()}/{a.key_bits} for {a.algorithm}")
-
-
 def oaep(h: Hash) -> EncryptAlg:
     return EncryptAlg(EncryptKind.RSA_OAEP, h)
 
@@ -83,15 +77,27 @@ def crypto_padding(alg: EncryptAlg, label: bytes = b"") -> padding.AsymmetricPad
     return padding.OAEP(padding.MGF1(hh), hh, label or None)
 
 
-@pytest.fixture
-def encryption(require_opcode: Callable[[Opcode], None]) -> None:
-    require_opcode(Opcode.PSA_ASYMMETRIC_ENCRYPT)
-    require_opcode(Opcode.PSA_ASYMMETRIC_DECRYPT)
+# What the tests need of a provider (capabilities/needs.py): a test runs where the pinned table
+# has all of it, and test_unsupported_needs_are_refused checks the refusals everywhere else.
+NEEDS = Needs()
+ENCRYPTION = (Opcode.PSA_ASYMMETRIC_ENCRYPT, Opcode.PSA_ASYMMETRIC_DECRYPT,
+              Opcode.PSA_EXPORT_PUBLIC_KEY)
+AGREEMENT = (Opcode.PSA_RAW_KEY_AGREEMENT, Opcode.PSA_EXPORT_PUBLIC_KEY)
+RSA = KeyType.rsa_key_pair()
+P256 = KeyType.ecc_key_pair(EccFamily.SECP_R1)
+# Providers that take an OAEP label (the `salt`), which CanDoCrypto cannot ask about: SoftHSM2
+# 2.6 takes none (docs/providers-pkcs11.md), and the PKCS#11 provider refuses one.
+OAEP_LABELS = {"software": True, "tpm": True, "pkcs11": False}
 
 
-@pytest.fixture
-def agreement(require_opcode: Callable[[Opcode], None]) -> None:
-    require_opcode(Opcode.PSA_RAW_KEY_AGREEMENT)
+def crypts(bits: int, alg: EncryptAlg, *ops: Opcode) -> Need:
+    """The provider makes an RSA key pair for `alg` as rsa_key() does, and serves `ops`."""
+    make = imports if alg.hash == Hash.SHA_1 else generates
+    return make(RSA, bits, alg, *(ops or ENCRYPTION))
+
+
+def agrees(kt: KeyType, bits: int, alg: KeyAgreementAlg = ECDH) -> Need:
+    return generates(kt, bits, alg, *AGREEMENT)
 
 
 def rsa_key(client: BasicClient, bits: int, alg: EncryptAlg, **flags: bool) -> str:
@@ -100,13 +106,11 @@ def rsa_key(client: BasicClient, bits: int, alg: EncryptAlg, **flags: bool) -> s
     a = attrs(KeyType.rsa_key_pair(), bits, alg, **(flags or {"encrypt": True, "decrypt": True}))
     k = name()
     if alg.hash == Hash.SHA_1:
-        need(client, CheckType.IMPORT, attrs(KeyType.rsa_key_pair(), bits, alg, decrypt=True))
         priv = rsa.generate_private_key(65537, bits)
         client.import_key(k, a, priv.private_bytes(serialization.Encoding.DER,
                                                    serialization.PrivateFormat.TraditionalOpenSSL,
                                                    serialization.NoEncryption()))
         return k
-    need(client, CheckType.GENERATE, attrs(KeyType.rsa_key_pair(), bits, alg, decrypt=True))
     client.generate_key(k, a)
     return k
 
@@ -124,10 +128,9 @@ ENCRYPTION_CASES = [(PKCS1, 1024), (PKCS1, 2048), (oaep(Hash.SHA_1), 1024), (oae
                     (oaep(Hash.SHA_256), 2048), (oaep(Hash.SHA_384), 2048), (oaep(Hash.SHA_512), 2048)]
 
 
-@pytest.mark.parametrize(("alg", "bits"), ENCRYPTION_CASES,
-                         ids=lambda v: v.kind.name + (v.hash.name if v.hash else "")
-                         if isinstance(v, EncryptAlg) else str(v))
-def test_encrypt_decrypt(client: BasicClient, encryption: None, alg: EncryptAlg, bits: int) -> None:
+@NEEDS.cases("alg, bits", ENCRYPTION_CASES, lambda c: [crypts(c[1], c[0])],
+             ids=lambda c: f"{c[0].kind.name}{c[0].hash.name if c[0].hash else ''}-{c[1]}")
+def test_encrypt_decrypt(client: BasicClient, alg: EncryptAlg, bits: int) -> None:
     k = rsa_key(client, bits, alg)
     ct = client.asymmetric_encrypt(k, alg, PLAINTEXT)
     assert len(ct) == bits // 8
@@ -142,18 +145,21 @@ def test_encrypt_decrypt(client: BasicClient, encryption: None, alg: EncryptAlg,
     assert status(client.asymmetric_decrypt, k, alg, bytes(bad)) == ResponseStatus.PSA_ERROR_INVALID_PADDING
 
 
-@pytest.mark.parametrize("h", [Hash.SHA_1, Hash.SHA_256, Hash.SHA_512])
-def test_oaep_label(client: BasicClient, encryption: None, h: Hash) -> None:
+@NEEDS.cases("h", [Hash.SHA_1, Hash.SHA_256, Hash.SHA_512], lambda h: [crypts(2048, oaep(h))])
+def test_oaep_label(client: BasicClient, provider: str, h: Hash) -> None:
     """The `salt` field is the OAEP label."""
     alg = oaep(h)
     k = rsa_key(client, 2048, alg)
     label = b"some random label"
-    try:
-        ct = client.asymmetric_encrypt(k, alg, PLAINTEXT, salt=label)
-    except ServiceError as exc:  # a label is a parameter CanDoCrypto cannot ask about
-        if exc.status != ResponseStatus.PSA_ERROR_NOT_SUPPORTED or client.provider == ProviderId.MBED_CRYPTO:
-            raise
-        pytest.skip(f"provider {client.provider.name} does not support OAEP labels")
+    if not OAEP_LABELS[provider]:
+        assert status(client.asymmetric_encrypt, k, alg, PLAINTEXT, label) == \
+            ResponseStatus.PSA_ERROR_NOT_SUPPORTED
+        ct = client.asymmetric_encrypt(k, alg, PLAINTEXT)
+        assert status(client.asymmetric_decrypt, k, alg, ct, label) == \
+            ResponseStatus.PSA_ERROR_NOT_SUPPORTED
+        assert client.asymmetric_decrypt(k, alg, ct) == PLAINTEXT
+        return
+    ct = client.asymmetric_encrypt(k, alg, PLAINTEXT, salt=label)
     assert client.asymmetric_decrypt(k, alg, ct, salt=label) == PLAINTEXT
     assert status(client.asymmetric_decrypt, k, alg, ct, b"") == ResponseStatus.PSA_ERROR_INVALID_PADDING
     assert status(client.asymmetric_decrypt, k, alg, ct, b"other label") == \
@@ -162,10 +168,9 @@ def test_oaep_label(client: BasicClient, encryption: None, h: Hash) -> None:
     assert client.asymmetric_decrypt(k, alg, outside, salt=b"encryption label") == b"labelled"
 
 
-def test_ciphertext_decrypts_outside(client: BasicClient, encryption: None,
-                                     require_opcode: Callable[[Opcode], None], tmp_path: Path) -> None:
+@NEEDS.test(crypts(2048, oaep(Hash.SHA_256), *ENCRYPTION, Opcode.PSA_EXPORT_KEY))
+def test_ciphertext_decrypts_outside(client: BasicClient, tmp_path: Path) -> None:
     """With the exported private key, `cryptography` and openssl decrypt what the service made."""
-    require_opcode(Opcode.PSA_EXPORT_KEY)
     alg = oaep(Hash.SHA_256)
     k = rsa_key(client, 2048, alg, encrypt=True, export=True)
     der = client.export_key(k)
@@ -187,10 +192,11 @@ def test_ciphertext_decrypts_outside(client: BasicClient, encryption: None,
     assert done.stdout == PLAINTEXT
 
 
-def test_encrypt_with_public_key(client: BasicClient, encryption: None) -> None:
+@NEEDS.test(crypts(2048, oaep(Hash.SHA_256)),
+            imports(KeyType.rsa_public_key(), 2048, oaep(Hash.SHA_256), Opcode.PSA_IMPORT_KEY))
+def test_encrypt_with_public_key(client: BasicClient) -> None:
     alg = oaep(Hash.SHA_256)
     pub_attrs = attrs(KeyType.rsa_public_key(), 2048, alg, encrypt=True, decrypt=True)
-    need(client, CheckType.IMPORT, pub_attrs)
     k = rsa_key(client, 2048, alg)
     kp = name()
     client.import_key(kp, pub_attrs, client.export_public_key(k))
@@ -200,14 +206,16 @@ def test_encrypt_with_public_key(client: BasicClient, encryption: None) -> None:
                                                               ResponseStatus.PSA_ERROR_NOT_PERMITTED)
 
 
-def test_decrypt_with_another_key(client: BasicClient, encryption: None) -> None:
+@NEEDS.test(crypts(1024, PKCS1), crypts(1024, oaep(Hash.SHA_256)))
+def test_decrypt_with_another_key(client: BasicClient) -> None:
     for alg in (PKCS1, oaep(Hash.SHA_256)):
         k1, k2 = rsa_key(client, 1024, alg), rsa_key(client, 1024, alg)
         ct = client.asymmetric_encrypt(k1, alg, PLAINTEXT)
         assert status(client.asymmetric_decrypt, k2, alg, ct) == ResponseStatus.PSA_ERROR_INVALID_PADDING
 
 
-def test_pkcs1_takes_no_salt(client: BasicClient, encryption: None) -> None:
+@NEEDS.test(crypts(1024, PKCS1))
+def test_pkcs1_takes_no_salt(client: BasicClient) -> None:
     k = rsa_key(client, 1024, PKCS1)
     ct = client.asymmetric_encrypt(k, PKCS1, PLAINTEXT)
     assert status(client.asymmetric_encrypt, k, PKCS1, PLAINTEXT, b"salt") == \
@@ -216,7 +224,8 @@ def test_pkcs1_takes_no_salt(client: BasicClient, encryption: None) -> None:
         ResponseStatus.PSA_ERROR_INVALID_ARGUMENT
 
 
-def test_input_sizes(client: BasicClient, encryption: None) -> None:
+@NEEDS.test(crypts(1024, PKCS1), crypts(1024, oaep(Hash.SHA_256)))
+def test_input_sizes(client: BasicClient) -> None:
     k = rsa_key(client, 1024, PKCS1)
     assert len(client.asymmetric_encrypt(k, PKCS1, b"x" * (128 - 11))) == 128  # the longest
     assert status(client.asymmetric_encrypt, k, PKCS1, b"x" * (128 - 10)) == \
@@ -230,7 +239,8 @@ def test_input_sizes(client: BasicClient, encryption: None) -> None:
         ResponseStatus.PSA_ERROR_INVALID_ARGUMENT
 
 
-def test_encryption_policy(client: BasicClient, encryption: None) -> None:
+@NEEDS.test(crypts(1024, PKCS1), crypts(1024, oaep(Hash.SHA_256)))
+def test_encryption_policy(client: BasicClient) -> None:
     k = rsa_key(client, 1024, oaep(Hash.SHA_256))
     # Another scheme or hash than the policy's.
     assert status(client.asymmetric_encrypt, k, PKCS1, PLAINTEXT) == ResponseStatus.PSA_ERROR_NOT_PERMITTED
@@ -245,9 +255,8 @@ def test_encryption_policy(client: BasicClient, encryption: None) -> None:
     assert status(client.asymmetric_decrypt, k_enc, PKCS1, ct) == ResponseStatus.PSA_ERROR_NOT_PERMITTED
 
 
-def test_encryption_wrong_key_type(client: BasicClient, encryption: None) -> None:
-    if client.provider != ProviderId.MBED_CRYPTO:
-        pytest.skip("a policy the key type cannot perform: the software provider's checks")
+@only("software")  # a policy the key type cannot perform: the software provider's checks
+def test_encryption_wrong_key_type(client: BasicClient) -> None:
     k = name()
     client.generate_key(k, attrs(KeyType.ecc_key_pair(EccFamily.SECP_R1), 256, PKCS1, encrypt=True,
                                  decrypt=True))
@@ -263,7 +272,8 @@ def test_encryption_wrong_key_type(client: BasicClient, encryption: None) -> Non
     assert status(client.asymmetric_encrypt, kx, alg, PLAINTEXT) == ResponseStatus.PSA_ERROR_NOT_SUPPORTED
 
 
-def test_encryption_missing_key(client: BasicClient, encryption: None) -> None:
+@NEEDS.test(serves(*ENCRYPTION))
+def test_encryption_missing_key(client: BasicClient) -> None:
     missing = ResponseStatus.PSA_ERROR_DOES_NOT_EXIST
     assert status(client.asymmetric_encrypt, "nope", PKCS1, PLAINTEXT) == missing
     assert status(client.asymmetric_decrypt, "nope", PKCS1, PLAINTEXT) == missing
@@ -283,7 +293,6 @@ WEIERSTRASS: list[tuple[EccFamily, int, ec.EllipticCurve]] = [
 
 def agreement_key(client: BasicClient, kt: KeyType, bits: int, alg: KeyAgreementAlg,
                   **flags: bool) -> str:
-    need(client, CheckType.GENERATE, attrs(kt, bits, alg, derive=True))
     k = name()
     client.generate_key(k, attrs(kt, bits, alg, **(flags or {"derive": True})))
     return k
@@ -293,9 +302,10 @@ def _point(pub: ec.EllipticCurvePublicKey) -> bytes:
     return pub.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
 
 
-@pytest.mark.parametrize(("family", "bits", "curve"), WEIERSTRASS,
-                         ids=[f"{f.name}-{b}" for f, b, _ in WEIERSTRASS])
-def test_ecdh(client: BasicClient, agreement: None, family: EccFamily, bits: int,
+@NEEDS.cases("family, bits, curve", WEIERSTRASS,
+             lambda c: [agrees(KeyType.ecc_key_pair(c[0]), c[1])],
+             ids=[f"{f.name}-{b}" for f, b, _ in WEIERSTRASS])
+def test_ecdh(client: BasicClient, family: EccFamily, bits: int,
               curve: ec.EllipticCurve) -> None:
     k1 = agreement_key(client, KeyType.ecc_key_pair(family), bits, ECDH)
     k2 = agreement_key(client, KeyType.ecc_key_pair(family), bits, ECDH)
@@ -309,9 +319,10 @@ def test_ecdh(client: BasicClient, agreement: None, family: EccFamily, bits: int
         peer.exchange(ec.ECDH(), ours)
 
 
-@pytest.mark.parametrize(("bits", "cls", "pub_cls"), [
-    (255, x25519.X25519PrivateKey, x25519.X25519PublicKey), (448, x448.X448PrivateKey, x448.X448PublicKey)])
-def test_ecdh_montgomery(client: BasicClient, agreement: None, bits: int, cls: Any,
+@NEEDS.cases("bits, cls, pub_cls", [
+    (255, x25519.X25519PrivateKey, x25519.X25519PublicKey), (448, x448.X448PrivateKey, x448.X448PublicKey)],
+    lambda c: [agrees(KeyType.ecc_key_pair(EccFamily.MONTGOMERY), c[0])], ids=["X25519", "X448"])
+def test_ecdh_montgomery(client: BasicClient, bits: int, cls: Any,
                          pub_cls: Any) -> None:
     kt = KeyType.ecc_key_pair(EccFamily.MONTGOMERY)
     k1, k2 = agreement_key(client, kt, bits, ECDH), agreement_key(client, kt, bits, ECDH)
@@ -330,8 +341,8 @@ def test_ecdh_montgomery(client: BasicClient, agreement: None, bits: int, cls: A
         ResponseStatus.PSA_ERROR_INVALID_ARGUMENT
 
 
-@pytest.mark.parametrize("bits", [2048, 3072, 4096, 6144, 8192])
-def test_ffdh(client: BasicClient, agreement: None, bits: int) -> None:
+@NEEDS.cases("bits", [2048, 3072, 4096, 6144, 8192], lambda bits: [agrees(DH_PAIR, bits, FFDH)])
+def test_ffdh(client: BasicClient, bits: int) -> None:
     from pqparsec.service.providers.software.keys import DH_GROUPS
 
     k = agreement_key(client, DH_PAIR, bits, FFDH)
@@ -354,8 +365,8 @@ def test_ffdh(client: BasicClient, agreement: None, bits: int) -> None:
             ResponseStatus.PSA_ERROR_INVALID_ARGUMENT  # not padded to the group size
 
 
-def test_ecdh_with_openssl(client: BasicClient, agreement: None, tmp_path: Path,
-                           require_opcode: Callable[[Opcode], None]) -> None:
+@NEEDS.test(agrees(KeyType.ecc_key_pair(EccFamily.SECP_R1), 384))
+def test_ecdh_with_openssl(client: BasicClient, tmp_path: Path) -> None:
     exe = shutil.which("openssl")
     if exe is None:
         pytest.skip("no openssl command")
@@ -372,7 +383,8 @@ def test_ecdh_with_openssl(client: BasicClient, agreement: None, tmp_path: Path,
     assert client.raw_key_agreement(RawKeyAgreement.ECDH, k, _point(peer.public_key())) == done.stdout
 
 
-def test_key_agreement_bad_peer_keys(client: BasicClient, agreement: None) -> None:
+@NEEDS.test(agrees(P256, 256))
+def test_key_agreement_bad_peer_keys(client: BasicClient) -> None:
     k = agreement_key(client, KeyType.ecc_key_pair(EccFamily.SECP_R1), 256, ECDH)
     p384 = _point(ec.generate_private_key(ec.SECP384R1()).public_key())
     good = _point(ec.generate_private_key(ec.SECP256R1()).public_key())
@@ -383,7 +395,8 @@ def test_key_agreement_bad_peer_keys(client: BasicClient, agreement: None) -> No
             ResponseStatus.PSA_ERROR_INVALID_ARGUMENT
 
 
-def test_key_agreement_policy(client: BasicClient, agreement: None) -> None:
+@NEEDS.test(agrees(P256, 256), generates(P256, 256, SignAlg(SignKind.ECDSA, Hash.SHA_256)))
+def test_key_agreement_policy(client: BasicClient) -> None:
     kt = KeyType.ecc_key_pair(EccFamily.SECP_R1)
     peer = _point(ec.generate_private_key(ec.SECP256R1()).public_key())
     # No derive flag.
@@ -393,7 +406,6 @@ def test_key_agreement_policy(client: BasicClient, agreement: None) -> None:
     # The policy names another algorithm.
     ks = name()
     a = attrs(kt, 256, SignAlg(SignKind.ECDSA, Hash.SHA_256), derive=True, sign_hash=True)
-    need(client, CheckType.GENERATE, a)
     client.generate_key(ks, a)
     assert status(client.raw_key_agreement, RawKeyAgreement.ECDH, ks, peer) == \
         ResponseStatus.PSA_ERROR_NOT_PERMITTED
@@ -402,9 +414,8 @@ def test_key_agreement_policy(client: BasicClient, agreement: None) -> None:
         ResponseStatus.PSA_ERROR_NOT_PERMITTED
 
 
-def test_key_agreement_wrong_key_type(client: BasicClient, agreement: None) -> None:
-    if client.provider != ProviderId.MBED_CRYPTO:
-        pytest.skip("a policy the key type cannot perform: the software provider's checks")
+@only("software")  # a policy the key type cannot perform: the software provider's checks
+def test_key_agreement_wrong_key_type(client: BasicClient) -> None:
     peer = _point(ec.generate_private_key(ec.SECP256R1()).public_key())
     for kt, bits, alg in ((KeyType.rsa_key_pair(), 1024, ECDH), (KeyType.ecc_key_pair(EccFamily.SECP_R1),
                                                                 256, FFDH)):
@@ -418,6 +429,16 @@ def test_key_agreement_wrong_key_type(client: BasicClient, agreement: None) -> N
         ResponseStatus.PSA_ERROR_INVALID_ARGUMENT
 
 
-def test_key_agreement_missing_key(client: BasicClient, agreement: None) -> None:
+@NEEDS.test(serves(*AGREEMENT))
+def test_key_agreement_missing_key(client: BasicClient) -> None:
     assert status(client.raw_key_agreement, RawKeyAgreement.ECDH, "nope", b"\x04" + b"\x01" * 64) == \
         ResponseStatus.PSA_ERROR_DOES_NOT_EXIST
+
+
+# ------------------------------------------------------------------------------------------------
+# What a provider's table lacks is refused
+
+
+@NEEDS.refusals()
+def test_unsupported_needs_are_refused(client: BasicClient, table: Pinned, need: Need) -> None:
+    assert_refused(client, table, need)

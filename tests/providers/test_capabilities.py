@@ -8,10 +8,10 @@ import itertools
 from collections.abc import Callable, Iterator
 
 import pytest
+from capabilities import only, serving
 from support import ServiceProcess
 
 from pqparsec.client import BasicClient, ServiceError
-from pqparsec.protocol.ids import ProviderId
 from pqparsec.protocol.opcodes import Opcode
 from pqparsec.protocol.operations import CheckType
 from pqparsec.protocol.psa import (
@@ -43,7 +43,7 @@ from pqparsec.protocol.psa import (
 from pqparsec.protocol.status import ResponseStatus
 from pqparsec.service.providers.software import keys
 
-pytestmark = pytest.mark.filterwarnings("ignore:Diffie-Hellman")
+pytestmark = [pytest.mark.filterwarnings("ignore:Diffie-Hellman"), serving(Opcode.CAN_DO_CRYPTO)]
 
 _names = itertools.count()
 ECDSA_256 = SignAlg(SignKind.ECDSA, Hash.SHA_256)
@@ -63,16 +63,8 @@ def attrs(kt: KeyType, bits: int, alg: Algorithm | None = None,
 
 
 @pytest.fixture
-def can(client: BasicClient, require_opcode: Callable[[Opcode], None]) \
-        -> Callable[[CheckType, KeyAttributes], bool]:
-    require_opcode(Opcode.CAN_DO_CRYPTO)
+def can(client: BasicClient) -> Callable[[CheckType, KeyAttributes], bool]:
     return client.can_do_crypto
-
-
-@pytest.fixture
-def software(client: BasicClient) -> None:
-    if client.provider != ProviderId.MBED_CRYPTO:
-        pytest.skip("checks the software provider's own declaration")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -132,7 +124,7 @@ def test_any_size(can: Callable[[CheckType, KeyAttributes], bool]) -> None:
 
 
 # ------------------------------------------------------------------------------------------------
-# The software provider: answers agree with the operations
+# The software provider: answers agree with the operations (its own declaration, keys.KEY_SPECS)
 
 
 def _sizes(spec: keys.KeySpec) -> list[int]:
@@ -143,9 +135,10 @@ def _sizes(spec: keys.KeySpec) -> list[int]:
 SPEC_CASES = [(kind, fam) for kind, fam in keys.KEY_SPECS]
 
 
+@only("software")
 @pytest.mark.parametrize(("kind", "family"), SPEC_CASES, ids=[f"{k.name}-{f.name if f is not None else ''}"
                                                              for k, f in SPEC_CASES])
-def test_generate_answers_match_generation(client: BasicClient, software: None,
+def test_generate_answers_match_generation(client: BasicClient,
                                            can: Callable[[CheckType, KeyAttributes], bool],
                                            kind: KeyKind, family: EccFamily | DhFamily | None) -> None:
     kt = KeyType(kind, ecc_family=family if isinstance(family, EccFamily) else None,
@@ -171,11 +164,12 @@ def test_generate_answers_match_generation(client: BasicClient, software: None,
             client.generate_key(f"g-{next(_names)}", attrs(kt, bits))
 
 
+@only("software")
 @pytest.mark.parametrize("kt", [KeyType.simple(KeyKind.DES), KeyType.simple(KeyKind.CAMELLIA),
                                 KeyType.simple(KeyKind.ARC4), KeyType.ecc_key_pair(EccFamily.SECT_K1),
                                 KeyType.ecc_key_pair(EccFamily.SECP_R2),
                                 KeyType.ecc_public_key(EccFamily.FRP)], ids=lambda kt: kt.describe())
-def test_unsupported_key_types(client: BasicClient, software: None,
+def test_unsupported_key_types(client: BasicClient,
                                can: Callable[[CheckType, KeyAttributes], bool], kt: KeyType) -> None:
     for check in CheckType:
         assert not can(check, attrs(kt, 0))
@@ -249,8 +243,9 @@ USE_CASES: list[tuple[KeyType, int, Algorithm, Callable[[BasicClient, str, Algor
 ]
 
 
+@only("software")
 @pytest.mark.parametrize("case", USE_CASES, ids=lambda c: f"{c[0].describe()}-{c[1]}-{c[2]}")
-def test_use_answers_match_operations(client: BasicClient, software: None,
+def test_use_answers_match_operations(client: BasicClient,
                                       can: Callable[[CheckType, KeyAttributes], bool],
                                       case: tuple[KeyType, int, Algorithm,
                                                   Callable[[BasicClient, str, Algorithm], None]]) -> None:
@@ -271,7 +266,8 @@ def test_use_answers_match_operations(client: BasicClient, software: None,
         assert answer, "CanDoCrypto said no, the operation worked"
 
 
-def test_generate_with_algorithm_includes_use_check(client: BasicClient, software: None,
+@only("software")
+def test_generate_with_algorithm_includes_use_check(client: BasicClient,
                                                     can: Callable[[CheckType, KeyAttributes], bool]) -> None:
     pair = KeyType.ecc_key_pair(EccFamily.SECP_R1)
     assert can(CheckType.GENERATE, attrs(pair, 256, ECDSA_256, SIGN))
@@ -290,7 +286,8 @@ def test_generate_with_algorithm_includes_use_check(client: BasicClient, softwar
     assert not can(CheckType.USE, attrs(KeyType.ecc_public_key(EccFamily.MONTGOMERY), 255, ECDH, EVERY))
 
 
-def test_deprecated_generation_not_supported(client: BasicClient, software: None,
+@only("software")
+def test_deprecated_generation_not_supported(client: BasicClient,
                                              can: Callable[[CheckType, KeyAttributes], bool]) -> None:
     a = attrs(KeyType.ecc_key_pair(EccFamily.SECP_R1), 256, SignAlg(SignKind.ECDSA, Hash.SHA_1), SIGN)
     assert not can(CheckType.GENERATE, a)

@@ -7,13 +7,14 @@ import itertools
 from collections.abc import Callable
 
 import pytest
+from capabilities import Pinned
+from capabilities.needs import Need, Needs, assert_refused, generates, imports
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from support import ecc_p256_sign_attrs
 
 from pqparsec.client import BasicClient, ServiceError
 from pqparsec.protocol.opcodes import Opcode
-from pqparsec.protocol.operations import CheckType
 from pqparsec.protocol.psa import (
     AeadAlg,
     AeadKind,
@@ -49,14 +50,23 @@ def _ecc_public() -> bytes:
     return pub.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
 
 
+# What the tests need of a provider (capabilities/needs.py): a test runs where the pinned table
+# has all of it, and test_unsupported_needs_are_refused checks the refusals everywhere else.
+NEEDS = Needs()
+EXPORTING = (Opcode.PSA_EXPORT_KEY, Opcode.PSA_IMPORT_KEY, Opcode.PSA_EXPORT_PUBLIC_KEY)
+ECDSA_256 = SignAlg(SignKind.ECDSA, Hash.SHA_256)
+RSA_PKCS1_256 = SignAlg(SignKind.RSA_PKCS1V15_SIGN, Hash.SHA_256)
+ML_DSA = SignAlg(SignKind.ML_DSA)
+
+
 @pytest.fixture
-def exporting(client: BasicClient, require_opcode: Callable[[Opcode], None]) -> BasicClient:
-    for op in (Opcode.PSA_EXPORT_KEY, Opcode.PSA_IMPORT_KEY, Opcode.PSA_GENERATE_KEY):
-        require_opcode(op)
+def exporting(client: BasicClient) -> BasicClient:
     return client
 
 
-@pytest.mark.parametrize("case", ["rsa", "ecc"])
+@NEEDS.cases("case", ["rsa", "ecc"], lambda case: [
+    imports(KeyType.rsa_public_key(), 2048, RSA_PKCS1_256, *EXPORTING) if case == "rsa" else
+    imports(KeyType.ecc_public_key(EccFamily.SECP_R1), 256, ECDSA_256, *EXPORTING)])
 def test_public_key_exports_without_the_export_flag(exporting: BasicClient, case: str) -> None:
     if case == "rsa":
         kt, bits, data = KeyType.rsa_public_key(), 2048, _rsa_public()
@@ -70,11 +80,11 @@ def test_public_key_exports_without_the_export_flag(exporting: BasicClient, case
     assert exporting.export_public_key(name) == data
 
 
+@NEEDS.test(imports(KeyType(KeyKind.ML_DSA_PUBLIC_KEY), 128, ML_DSA, *EXPORTING),
+            generates(KeyType(KeyKind.ML_DSA_KEY_PAIR), 128, ML_DSA))
 def test_pqc_public_key_exports_without_the_export_flag(exporting: BasicClient) -> None:
     pub_attrs = KeyAttributes(KeyType(KeyKind.ML_DSA_PUBLIC_KEY), 128,
                               KeyPolicy(VERIFY_ONLY, SignAlg(SignKind.ML_DSA)))
-    if not exporting.can_do_crypto(CheckType.IMPORT, pub_attrs):
-        pytest.skip(f"{exporting.provider.name} has no ML-DSA public keys")
     pair = f"mldsa-{next(_names)}"
     exporting.generate_key(pair, KeyAttributes(KeyType(KeyKind.ML_DSA_KEY_PAIR), 128, KeyPolicy(
         UsageFlags(sign_hash=True, verify_hash=True), SignAlg(SignKind.ML_DSA))))
@@ -85,6 +95,8 @@ def test_pqc_public_key_exports_without_the_export_flag(exporting: BasicClient) 
     assert exporting.export_key(pub) == data
 
 
+@NEEDS.test(generates(KeyType.ecc_key_pair(EccFamily.SECP_R1), 256, ECDSA_256, *EXPORTING),
+            generates(KeyType.simple(KeyKind.AES), 128, AeadAlg(AeadKind.GCM)))
 def test_key_pair_and_secret_key_still_need_the_export_flag(exporting: BasicClient) -> None:
     name = f"pair-{next(_names)}"
     exporting.generate_key(name, ecc_p256_sign_attrs(export=False))
@@ -98,3 +110,8 @@ def test_key_pair_and_secret_key_still_need_the_export_flag(exporting: BasicClie
     exporting.generate_key(secret, KeyAttributes(KeyType.simple(KeyKind.AES), 128, KeyPolicy(
         UsageFlags(encrypt=True, decrypt=True), AeadAlg(AeadKind.GCM))))
     assert _status(lambda: exporting.export_key(secret)) == S.PSA_ERROR_NOT_PERMITTED
+
+
+@NEEDS.refusals()
+def test_unsupported_needs_are_refused(client: BasicClient, table: Pinned, need: Need) -> None:
+    assert_refused(client, table, need)

@@ -11,12 +11,13 @@ import os
 from collections.abc import Callable
 
 import pytest
+from capabilities import Pinned, only
+from capabilities.needs import Need, Needs, assert_refused, serves
 from Crypto.Hash import RIPEMD160 as PyRipemd160
 from Crypto.PublicKey import RSA as PyRSA
 from Crypto.Signature import pkcs1_15
 
 from pqparsec.client import BasicClient, ServiceError
-from pqparsec.protocol.ids import ProviderId
 from pqparsec.protocol.opcodes import Opcode
 from pqparsec.protocol.operations import CheckType
 from pqparsec.protocol.psa import (
@@ -73,10 +74,24 @@ def computes(client: BasicClient, h: Hash) -> bytes | None:
         return None
 
 
+# What the tests need of a provider (capabilities/needs.py): a test runs where the pinned table
+# has all of it, and test_unsupported_needs_are_refused checks the refusals everywhere else.
+NEEDS = Needs()
+
+
+def computing(h: Hash) -> Need:
+    """The provider computes h (CanDoCrypto's hash question, an extension; see hash_query)."""
+    return Need((Opcode.PSA_HASH_COMPUTE, Opcode.PSA_HASH_COMPARE), CheckType.USE,
+                KeyType.simple(KeyKind.RAW_DATA), 0, HashAlg(h))
+
+
+@NEEDS.test(serves(Opcode.CAN_DO_CRYPTO))
 @pytest.mark.parametrize("h", list(Hash), ids=lambda h: h.name)
-def test_can_do_crypto_agrees_with_hash_compute(client: BasicClient, h: Hash,
-                                                require_opcode: Callable[[Opcode], None]) -> None:
-    require_opcode(Opcode.CAN_DO_CRYPTO)
+def test_can_do_crypto_agrees_with_hash_compute(client: BasicClient, table: Pinned, h: Hash) -> None:
+    """Every provider, whether it computes hashes or not: the answer, the operation and the
+    pinned table agree."""
+    assert table.can(CheckType.USE, KeyType.simple(KeyKind.RAW_DATA), 0, HashAlg(h)) == \
+        client.can_do_crypto(CheckType.USE, hash_query(h))
     answer = client.can_do_crypto(CheckType.USE, hash_query(h))
     got = computes(client, h)
     assert answer == (got is not None), \
@@ -91,11 +106,10 @@ def test_can_do_crypto_agrees_with_hash_compute(client: BasicClient, h: Hash,
     client.hash_compare(h, DATA, got)
 
 
+@only("software")
 def test_software_provider_hashes(client: BasicClient) -> None:
     """What the software provider computes: every hash OpenSSL 3 has, RIPEMD-160 included; never
     MD2 or MD4 (not in OpenSSL 3's default provider)."""
-    if client.provider != ProviderId.MBED_CRYPTO:
-        pytest.skip("checks the software provider's table")
     have = {h for h in Hash if client.can_do_crypto(CheckType.USE, hash_query(h))}
     assert have == set(Hash) - {Hash.MD2, Hash.MD4}
     # a hash query does not depend on the stand-in key's usage flags or type
@@ -107,14 +121,10 @@ def test_software_provider_hashes(client: BasicClient) -> None:
 # PsaHashCompare accepts the exact hash only
 
 
-@pytest.mark.parametrize("h", [Hash.SHA_256, Hash.SHA_512, Hash.SHA3_224, Hash.RIPEMD160],
-                         ids=lambda h: h.name)
-def test_hash_compare_exact_hash_only(client: BasicClient, h: Hash,
-                                      require_opcode: Callable[[Opcode], None]) -> None:
-    require_opcode(Opcode.PSA_HASH_COMPARE)
-    right = computes(client, h)
-    if right is None:
-        pytest.skip(f"{client.provider.name} does not compute {h.name}")
+@NEEDS.cases("h", [Hash.SHA_256, Hash.SHA_512, Hash.SHA3_224, Hash.RIPEMD160],
+             lambda h: [computing(h)], ids=lambda h: h.name)
+def test_hash_compare_exact_hash_only(client: BasicClient, h: Hash) -> None:
+    right = client.hash_compute(h, DATA)
     client.hash_compare(h, DATA, right)
     decoy = (hashlib.sha3_256 if h == Hash.SHA_256 else hashlib.sha256)(DATA).digest()
     for bad in (bytes([right[0] ^ 0x01]) + right[1:],  # wrong first byte
@@ -157,10 +167,9 @@ def _sign_case(client: BasicClient, kind: SignKind, kt: KeyType, bits: int, h: H
         pkcs1_15.new(pub).verify(PyRipemd160.new(DATA), client.sign_message(name, alg, DATA))
 
 
+@only("software")
 @pytest.mark.parametrize("h", list(Hash), ids=lambda h: h.name)
 def test_signature_hashes_agree_with_can_do_crypto(client: BasicClient, h: Hash) -> None:
-    if client.provider != ProviderId.MBED_CRYPTO:
-        pytest.skip("checks the software provider's own table")
     ecc = KeyType.ecc_key_pair(EccFamily.SECP_R1)
     for kind, kt, bits in ((SignKind.ECDSA, ecc, 256), (SignKind.DETERMINISTIC_ECDSA, ecc, 256),
                            (SignKind.RSA_PKCS1V15_SIGN, KeyType.rsa_key_pair(), 1024),
@@ -168,10 +177,9 @@ def test_signature_hashes_agree_with_can_do_crypto(client: BasicClient, h: Hash)
         _sign_case(client, kind, kt, bits, h)
 
 
+@only("software")
 @pytest.mark.parametrize("h", list(Hash), ids=lambda h: h.name)
 def test_hmac_hashes_agree_with_can_do_crypto(client: BasicClient, h: Hash) -> None:
-    if client.provider != ProviderId.MBED_CRYPTO:
-        pytest.skip("checks the software provider's own table")
     alg = MacAlg(MacKind.HMAC, h)
     attrs = KeyAttributes(KeyType.simple(KeyKind.HMAC), 256,
                           KeyPolicy(UsageFlags(sign_message=True, verify_message=True), alg))
@@ -194,3 +202,12 @@ def test_hmac_hashes_agree_with_can_do_crypto(client: BasicClient, h: Hash) -> N
     except ValueError:
         pass  # hashlib lacks it
     client.mac_verify(name, alg, DATA, mac)
+
+
+# ------------------------------------------------------------------------------------------------
+# What a provider's table lacks is refused
+
+
+@NEEDS.refusals()
+def test_unsupported_needs_are_refused(client: BasicClient, table: Pinned, need: Need) -> None:
+    assert_refused(client, table, need)

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+from capabilities import Pinned
+from capabilities.needs import Need, Needs, assert_refused, imports
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
@@ -67,12 +69,6 @@ def attrs(kt: KeyType, alg: Algorithm, flags: UsageFlags, bits: int = 0) -> KeyA
     return KeyAttributes(kt, bits, KeyPolicy(flags, alg))
 
 
-def need(client: BasicClient, check: CheckType, a: KeyAttributes) -> None:
-    if not client.can_do_crypto(check, a):
-        pytest.skip(f"provider {client.provider.name} cannot {check.name.lower()} "
-                    f"{a.key_type.describe()} for {a.algorithm}")
-
-
 def imported(client: BasicClient, a: KeyAttributes, data: bytes) -> str:
     k = f"kat-{next(_names)}"
     client.import_key(k, a, data)
@@ -94,12 +90,31 @@ def digest(h: Hash, data: bytes) -> bytes:
     return hashlib.new(HASHLIB[h], data).digest()
 
 
-@pytest.fixture
-def req(require_opcode: Callable[[Opcode], None]) -> Callable[..., None]:
-    def check(*ops: Opcode) -> None:
-        for op in ops:
-            require_opcode(op)
-    return check
+# What the tests need of a provider (capabilities/needs.py). A test that loops over vectors runs
+# for the providers whose pinned table has at least one vector's key (NEEDS.any_of) and takes
+# the vectors the table has (`table.can`); test_unsupported_needs_are_refused checks that the
+# service refuses the others' keys.
+NEEDS = Needs()
+VERIFYING = (Opcode.PSA_IMPORT_KEY, Opcode.PSA_VERIFY_HASH)
+SIGNING = (Opcode.PSA_IMPORT_KEY, Opcode.PSA_SIGN_HASH, Opcode.PSA_VERIFY_HASH)
+DECRYPTING = (Opcode.PSA_IMPORT_KEY, Opcode.PSA_ASYMMETRIC_DECRYPT)
+AGREEING = (Opcode.PSA_IMPORT_KEY, Opcode.PSA_RAW_KEY_AGREEMENT, Opcode.PSA_EXPORT_PUBLIC_KEY)
+IMPORT = CheckType.IMPORT
+RSA, RSA_PUB = KeyType.rsa_key_pair(), KeyType.rsa_public_key()
+P_PUB = KeyType.ecc_public_key(EccFamily.SECP_R1)
+P_PAIR = KeyType.ecc_key_pair(EccFamily.SECP_R1)
+# RSA Laboratories' keys: 1024 to 1031, 1536 and 2048 bits.
+RSA_LABS_BITS = (*range(1024, 1032), 1536, 2048)
+
+
+def rsa_size_needs(kt: KeyType, alg: Algorithm, *ops: Opcode) -> list[Need]:
+    """An RSA key of each of RSA Laboratories' sizes, and the algorithm on a 2048-bit one."""
+    return [imports(kt, 2048, alg, *ops), *(imports(kt, b) for b in RSA_LABS_BITS)]
+
+
+def rsa_takes(table: Pinned, kt: KeyType, bits: int, alg: Algorithm) -> bool:
+    """Does the pinned table have this key: its size, and the algorithm on a key of its type?"""
+    return table.can(IMPORT, kt, bits) and table.can(IMPORT, kt, 2048, alg)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -206,9 +221,10 @@ def _ecdsa_sigver() -> list[tuple[str, Hash, dict[str, str]]]:
     return out
 
 
-def test_ecdsa_nist_sigver(client: BasicClient, req: Callable[..., None]) -> None:
+@NEEDS.any_of(*(imports(P_PUB, b, SignAlg(SignKind.ECDSA, h), *VERIFYING)
+                for b in NIST_CURVES.values() for h in set(HASHES.values())))
+def test_ecdsa_nist_sigver(client: BasicClient, table: Pinned) -> None:
     """NIST CAVP ECDSA SigVer (FIPS 186-3): 5 vectors for each of P-192..P-521 x SHA-1..SHA-512."""
-    req(Opcode.PSA_IMPORT_KEY, Opcode.PSA_VERIFY_HASH)
     cases = _ecdsa_sigver()
     assert len(cases) == 125
     checked = 0
@@ -216,10 +232,8 @@ def test_ecdsa_nist_sigver(client: BasicClient, req: Callable[..., None]) -> Non
         bits = NIST_CURVES[curve]
         n = (bits + 7) // 8
         alg = SignAlg(SignKind.ECDSA, h)
-        a = attrs(KeyType.ecc_public_key(EccFamily.SECP_R1), SignAlg(SignKind.ECDSA, ANY_HASH),
-                  UsageFlags(verify_hash=True), bits)
-        if not client.can_do_crypto(CheckType.IMPORT, a) or \
-                not client.can_do_crypto(CheckType.USE, attrs(a.key_type, alg, a.usage, bits)):
+        a = attrs(P_PUB, SignAlg(SignKind.ECDSA, ANY_HASH), UsageFlags(verify_hash=True), bits)
+        if not table.can(IMPORT, P_PUB, bits, alg):
             continue
         point = b"\x04" + int(rec["Qx"], 16).to_bytes(n, "big") + int(rec["Qy"], 16).to_bytes(n, "big")
         sig = int(rec["R"], 16).to_bytes(n, "big") + int(rec["S"], 16).to_bytes(n, "big")
@@ -236,17 +250,17 @@ def test_ecdsa_nist_sigver(client: BasicClient, req: Callable[..., None]) -> Non
             assert status(client.verify_hash, k, alg, hashed, sig) == \
                 ResponseStatus.PSA_ERROR_INVALID_SIGNATURE
         checked += 1
-    if not checked:
-        pytest.skip("the provider imports none of these public keys")
+    assert checked
 
 
-def test_ecdsa_secp256k1(client: BasicClient, req: Callable[..., None]) -> None:
+@NEEDS.test(imports(KeyType.ecc_public_key(EccFamily.SECP_K1), 256, SignAlg(SignKind.ECDSA, ANY_HASH),
+                    *VERIFYING, Opcode.PSA_EXPORT_PUBLIC_KEY),
+            imports(KeyType.ecc_key_pair(EccFamily.SECP_K1), 256, SignAlg(SignKind.ECDSA, ANY_HASH)))
+def test_ecdsa_secp256k1(client: BasicClient) -> None:
     """secp256k1 signatures (cryptography-vectors' SigGen for K-256): verified on the public key;
     the private key then signs, and its public key must be the published Q."""
-    req(Opcode.PSA_IMPORT_KEY, Opcode.PSA_VERIFY_HASH)
     a = attrs(KeyType.ecc_public_key(EccFamily.SECP_K1), SignAlg(SignKind.ECDSA, ANY_HASH),
               UsageFlags(verify_hash=True), 256)
-    need(client, CheckType.IMPORT, a)
     with open_vector("asymmetric/ECDSA/SECP256K1/SigGen.txt") as f:
         recs = [(s, r) for s, r in nist_records(f) if "Msg" in r][:10]
     assert len(recs) == 10
@@ -261,9 +275,8 @@ def test_ecdsa_secp256k1(client: BasicClient, req: Callable[..., None]) -> None:
         assert status(client.verify_hash, k, SignAlg(SignKind.ECDSA, h), hashed, bad) == \
             ResponseStatus.PSA_ERROR_INVALID_SIGNATURE
         pair = attrs(KeyType.ecc_key_pair(EccFamily.SECP_K1), SignAlg(SignKind.ECDSA, ANY_HASH), SIGN_FLAGS)
-        if client.can_do_crypto(CheckType.IMPORT, pair):
-            kp = imported(client, pair, int(rec["d"], 16).to_bytes(32, "big"))
-            assert client.export_public_key(kp) == point
+        kp = imported(client, pair, int(rec["d"], 16).to_bytes(32, "big"))
+        assert client.export_public_key(kp) == point
 
 
 def _rfc6979() -> list[tuple[str, Hash, bytes, bytes, bytes]]:
@@ -298,18 +311,19 @@ def _rfc6979() -> list[tuple[str, Hash, bytes, bytes, bytes]]:
     return out
 
 
-def test_deterministic_ecdsa_rfc6979(client: BasicClient, req: Callable[..., None]) -> None:
+@NEEDS.any_of(*(imports(P_PAIR, 0, SignAlg(SignKind.DETERMINISTIC_ECDSA, h), Opcode.PSA_IMPORT_KEY,
+                        Opcode.PSA_SIGN_MESSAGE, Opcode.PSA_SIGN_HASH) for h in set(HASHES.values())))
+def test_deterministic_ecdsa_rfc6979(client: BasicClient, table: Pinned) -> None:
     """RFC 6979 appendix A.2 answers for P-192..P-521 with SHA-1..SHA-512, messages "sample" and
     "test": deterministic ECDSA must produce exactly the published signature."""
-    req(Opcode.PSA_IMPORT_KEY, Opcode.PSA_SIGN_MESSAGE, Opcode.PSA_SIGN_HASH)
     cases = _rfc6979()
     assert len(cases) == 50
     imported_keys: dict[tuple[str, Hash], str] = {}
     checked = 0
     for curve, h, scalar, message, der in cases:
         alg = SignAlg(SignKind.DETERMINISTIC_ECDSA, h)
-        a = attrs(KeyType.ecc_key_pair(EccFamily.SECP_R1), alg, SIGN_FLAGS)
-        if not client.can_do_crypto(CheckType.IMPORT, a):
+        a = attrs(P_PAIR, alg, SIGN_FLAGS)
+        if not table.can(IMPORT, P_PAIR, 0, alg):
             continue
         if (curve, h) not in imported_keys:
             imported_keys[(curve, h)] = imported(client, a, scalar)
@@ -320,17 +334,17 @@ def test_deterministic_ecdsa_rfc6979(client: BasicClient, req: Callable[..., Non
         assert client.sign_message(k, alg, message) == expected, (curve, h, message)
         assert client.sign_hash(k, alg, digest(h, message)) == expected
         checked += 1
-    if not checked:
-        pytest.skip("the provider imports none of these keys")
+    assert checked
 
 
 # ------------------------------------------------------------------------------------------------
 # RSA signatures
 
 
-def test_rsa_pkcs1_nist_sigver(client: BasicClient, req: Callable[..., None]) -> None:
+@NEEDS.any_of(*(imports(RSA_PUB, b, SignAlg(SignKind.RSA_PKCS1V15_SIGN, h), *VERIFYING)
+                for b in (1024, 1536, 2048, 3072, 4096) for h in set(HASHES.values())))
+def test_rsa_pkcs1_nist_sigver(client: BasicClient, table: Pinned) -> None:
     """NIST CAVP RSA PKCS#1 v1.5 SigVer (FIPS 186-3): 4 vectors per modulus size x hash."""
-    req(Opcode.PSA_IMPORT_KEY, Opcode.PSA_VERIFY_HASH)
     policy = SignAlg(SignKind.RSA_PKCS1V15_SIGN, ANY_HASH)
     counts: dict[tuple[str, str], int] = {}
     n = 0
@@ -345,11 +359,10 @@ def test_rsa_pkcs1_nist_sigver(client: BasicClient, req: Callable[..., None]) ->
             counts[group] = counts.get(group, 0) + 1
             if counts[group] > 4:
                 continue
-            a = attrs(KeyType.rsa_public_key(), policy, UsageFlags(verify_hash=True), n.bit_length())
+            a = attrs(RSA_PUB, policy, UsageFlags(verify_hash=True), n.bit_length())
             h = HASHES[rec["SHAAlg"]]
             alg = SignAlg(SignKind.RSA_PKCS1V15_SIGN, h)
-            if not client.can_do_crypto(CheckType.IMPORT, a) or \
-                    not client.can_do_crypto(CheckType.USE, attrs(a.key_type, alg, a.usage, a.key_bits)):
+            if not table.can(IMPORT, RSA_PUB, a.key_bits, alg):
                 continue
             k = imported(client, a, rsa_public_der(n, int(rec["e"], 16)))
             hashed = digest(h, bytes.fromhex(rec["Msg"]))
@@ -361,32 +374,38 @@ def test_rsa_pkcs1_nist_sigver(client: BasicClient, req: Callable[..., None]) ->
                     ResponseStatus.PSA_ERROR_INVALID_SIGNATURE
             checked += 1
     assert len(counts) == 25
-    if not checked:
-        pytest.skip("the provider imports none of these public keys")
+    assert checked
 
 
 SHA1_DIGEST_INFO = bytes.fromhex("3021300906052b0e03021a05000414")
 
 
-def test_rsa_pkcs1_sign_known_answers(client: BasicClient, req: Callable[..., None]) -> None:
+SHA1_SIGN = SignAlg(SignKind.RSA_PKCS1V15_SIGN, Hash.SHA_1)
+RAW_SIGN = SignAlg(SignKind.RSA_PKCS1V15_SIGN_RAW)
+
+
+NEEDS.note(*rsa_size_needs(RSA, RAW_SIGN, *SIGNING))
+
+
+@NEEDS.any_of(*rsa_size_needs(RSA, SHA1_SIGN, *SIGNING))
+def test_rsa_pkcs1_sign_known_answers(client: BasicClient, table: Pinned) -> None:
     """RSA Laboratories' PKCS#1 v1.5 signature examples (SHA-1; 1024-, 1025-, 1536-, 2048-bit
     keys): signing is deterministic, so the service must give the published signature, with the
-    hash scheme and with raw PKCS#1 v1.5 over DigestInfo || hash."""
-    req(Opcode.PSA_IMPORT_KEY, Opcode.PSA_SIGN_HASH, Opcode.PSA_VERIFY_HASH)
+    hash scheme and, where the provider has it, raw PKCS#1 v1.5 over DigestInfo || hash."""
     with open_vector("asymmetric/RSA/pkcs1v15sign-vectors.txt") as f:
         examples = rsa_labs_examples(f)
     assert len(examples) == 15
-    sha1 = SignAlg(SignKind.RSA_PKCS1V15_SIGN, Hash.SHA_1)
-    raw = SignAlg(SignKind.RSA_PKCS1V15_SIGN_RAW)
+    sha1, raw = SHA1_SIGN, RAW_SIGN
+    checked = 0
     for key, sigs in (examples[0], examples[6], examples[13], examples[14]):
         der = rsa_private_der(key["n"], key["e"], key["d"], key["p"], key["q"])
         bits = key["n"].bit_length()
-        a = attrs(KeyType.rsa_key_pair(), sha1, SIGN_FLAGS)
-        need(client, CheckType.IMPORT, dataclass_bits(a, bits))
-        k = imported(client, a, der)
-        a_raw = attrs(KeyType.rsa_key_pair(), raw, SIGN_FLAGS)
-        kr = imported(client, a_raw, der) \
-            if client.can_do_crypto(CheckType.IMPORT, dataclass_bits(a_raw, bits)) else None
+        if not rsa_takes(table, RSA, bits, sha1):
+            continue
+        k = imported(client, attrs(RSA, sha1, SIGN_FLAGS), der)
+        kr = imported(client, attrs(RSA, raw, SIGN_FLAGS), der) \
+            if rsa_takes(table, RSA, bits, raw) else None
+        checked += 1
         for ex in sigs[:5]:
             hashed = digest(Hash.SHA_1, ex["message"])
             assert client.sign_hash(k, sha1, hashed) == ex["signature"]
@@ -394,20 +413,22 @@ def test_rsa_pkcs1_sign_known_answers(client: BasicClient, req: Callable[..., No
             if kr is not None:
                 assert client.sign_hash(kr, raw, SHA1_DIGEST_INFO + hashed) == ex["signature"]
                 client.verify_hash(kr, raw, SHA1_DIGEST_INFO + hashed, ex["signature"])
+    assert checked
 
 
-def test_rsa_pss_verify_known_answers(client: BasicClient, req: Callable[..., None]) -> None:
+
+@NEEDS.any_of(*rsa_size_needs(RSA_PUB, SignAlg(SignKind.RSA_PSS, Hash.SHA_1), *VERIFYING))
+def test_rsa_pss_verify_known_answers(client: BasicClient, table: Pinned) -> None:
     """RSA Laboratories' RSASSA-PSS examples (SHA-1, MGF1-SHA-1, 20-byte salt = the hash length,
     as PSA_ALG_RSA_PSS requires): 3 per key, for 10 keys of 1024 to 2048 bits."""
-    req(Opcode.PSA_IMPORT_KEY, Opcode.PSA_VERIFY_HASH)
     with open_vector("asymmetric/RSA/pkcs-1v2-1d2-vec/pss-vect.txt") as f:
         examples = rsa_labs_examples(f)
     assert len(examples) == 10
     alg = SignAlg(SignKind.RSA_PSS, Hash.SHA_1)
     checked = 0
     for key, sigs in examples:
-        a = attrs(KeyType.rsa_public_key(), alg, UsageFlags(verify_hash=True))
-        if not client.can_do_crypto(CheckType.IMPORT, dataclass_bits(a, key["n"].bit_length())):
+        a = attrs(RSA_PUB, alg, UsageFlags(verify_hash=True))
+        if not rsa_takes(table, RSA_PUB, key["n"].bit_length(), alg):
             continue
         k = imported(client, a, rsa_public_der(key["n"], key["e"]))
         for ex in sigs[:3]:
@@ -419,8 +440,7 @@ def test_rsa_pss_verify_known_answers(client: BasicClient, req: Callable[..., No
             assert status(client.verify_hash, k, alg, hashed, bytes(bad)) == \
                 ResponseStatus.PSA_ERROR_INVALID_SIGNATURE
             checked += 1
-    if not checked:
-        pytest.skip("the provider imports none of these public keys")
+    assert checked
 
 
 def dataclass_bits(a: KeyAttributes, bits: int) -> KeyAttributes:
@@ -431,12 +451,13 @@ def dataclass_bits(a: KeyAttributes, bits: int) -> KeyAttributes:
 # RSA decryption
 
 
-def _decrypt_known_answers(client: BasicClient, examples: list[tuple[dict[str, int], list[dict[str, bytes]]]],
+def _decrypt_known_answers(client: BasicClient, table: Pinned,
+                           examples: list[tuple[dict[str, int], list[dict[str, bytes]]]],
                            alg: EncryptAlg, per_key: int) -> int:
     checked = 0
     for key, cases in examples:
-        a = attrs(KeyType.rsa_key_pair(), alg, UsageFlags(decrypt=True))
-        if not client.can_do_crypto(CheckType.IMPORT, dataclass_bits(a, key["n"].bit_length())):
+        a = attrs(RSA, alg, UsageFlags(decrypt=True))
+        if not rsa_takes(table, RSA, key["n"].bit_length(), alg):
             continue
         k = imported(client, a, rsa_private_der(key["n"], key["e"], key["d"], key["p"], key["q"]))
         for ex in cases[:per_key]:
@@ -449,39 +470,40 @@ def _decrypt_known_answers(client: BasicClient, examples: list[tuple[dict[str, i
     return checked
 
 
-def test_rsa_oaep_sha1_decrypt_known_answers(client: BasicClient, req: Callable[..., None]) -> None:
+OAEP_SHA1 = EncryptAlg(EncryptKind.RSA_OAEP, Hash.SHA_1)
+PKCS1_CRYPT = EncryptAlg(EncryptKind.RSA_PKCS1V15_CRYPT)
+
+
+@NEEDS.any_of(*rsa_size_needs(RSA, OAEP_SHA1, *DECRYPTING))
+def test_rsa_oaep_sha1_decrypt_known_answers(client: BasicClient, table: Pinned) -> None:
     """RSA Laboratories' RSAES-OAEP examples (SHA-1): all 6 messages of all 10 keys."""
-    req(Opcode.PSA_IMPORT_KEY, Opcode.PSA_ASYMMETRIC_DECRYPT)
     with open_vector("asymmetric/RSA/pkcs-1v2-1d2-vec/oaep-vect.txt") as f:
         examples = rsa_labs_examples(f)
     assert len(examples) == 10
-    if not _decrypt_known_answers(client, examples, EncryptAlg(EncryptKind.RSA_OAEP, Hash.SHA_1), 6):
-        pytest.skip("the provider imports none of these keys")
+    assert _decrypt_known_answers(client, table, examples, OAEP_SHA1, 6)
 
 
-@pytest.mark.parametrize("h", [Hash.SHA_224, Hash.SHA_256, Hash.SHA_384, Hash.SHA_512])
-def test_rsa_oaep_sha2_decrypt_known_answers(client: BasicClient, req: Callable[..., None], h: Hash) -> None:
+@NEEDS.cases("h", [Hash.SHA_224, Hash.SHA_256, Hash.SHA_384, Hash.SHA_512],
+             lambda h: [imports(RSA, 2048, EncryptAlg(EncryptKind.RSA_OAEP, h), *DECRYPTING)])
+def test_rsa_oaep_sha2_decrypt_known_answers(client: BasicClient, table: Pinned, h: Hash) -> None:
     """cryptography's OAEP SHA-2 vectors (label hash = MGF1 hash, as PSA defines OAEP): the
-    first 4 messages of each of the 10 keys."""
-    req(Opcode.PSA_IMPORT_KEY, Opcode.PSA_ASYMMETRIC_DECRYPT)
+    first 4 messages of each of the 10 keys (all of 2048 bits)."""
     name = HASHLIB[h]
     with open_vector(f"asymmetric/RSA/oaep-custom/oaep-{name}-{name}.txt") as f:
         examples = rsa_labs_examples(f)
     assert len(examples) == 10
-    if not _decrypt_known_answers(client, examples, EncryptAlg(EncryptKind.RSA_OAEP, h), 4):
-        pytest.skip("the provider imports none of these keys")
+    assert _decrypt_known_answers(client, table, examples, EncryptAlg(EncryptKind.RSA_OAEP, h), 4)
 
 
-def test_rsa_pkcs1_decrypt_known_answers(client: BasicClient, req: Callable[..., None]) -> None:
+@NEEDS.any_of(*rsa_size_needs(RSA, PKCS1_CRYPT, *DECRYPTING))
+def test_rsa_pkcs1_decrypt_known_answers(client: BasicClient, table: Pinned) -> None:
     """RSA Laboratories' RSAES-PKCS1-v1_5 examples: 5 messages of keys 1 (1024 bits), 7 (1030)
     and 15 (2048)."""
-    req(Opcode.PSA_IMPORT_KEY, Opcode.PSA_ASYMMETRIC_DECRYPT)
     with open_vector("asymmetric/RSA/pkcs1v15crypt-vectors.txt") as f:
         examples = rsa_labs_examples(f)
     assert len(examples) == 15
     chosen = [examples[0], examples[6], examples[14]]
-    if not _decrypt_known_answers(client, chosen, EncryptAlg(EncryptKind.RSA_PKCS1V15_CRYPT), 5):
-        pytest.skip("the provider imports none of these keys")
+    assert _decrypt_known_answers(client, table, chosen, PKCS1_CRYPT, 5)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -490,12 +512,12 @@ def test_rsa_pkcs1_decrypt_known_answers(client: BasicClient, req: Callable[...,
 KAS_CURVES = {"EA": "P-192", "EB": "P-224", "EC": "P-256", "ED": "P-384", "EE": "P-521"}
 
 
-def test_ecdh_nist_kas(client: BasicClient, req: Callable[..., None]) -> None:
+@NEEDS.any_of(*(imports(P_PAIR, b, ECDH, *AGREEING) for b in NIST_CURVES.values()))
+def test_ecdh_nist_kas(client: BasicClient, table: Pinned) -> None:
     """NIST CAVP KAS ECC CDH primitive validity vectors (P-192..P-521, all 150): for a passing
     vector our imported private key must have the published public key, and agreement with the
     peer's key must give Z; failing vectors have an invalid peer key (refused), a changed private
     key (another public key) or a changed Z."""
-    req(Opcode.PSA_IMPORT_KEY, Opcode.PSA_RAW_KEY_AGREEMENT)
     checked = 0
     with open_vector("asymmetric/ECDH/KASValidityTest_ECCStaticUnified_NOKC_ZZOnly_init.fax") as f:
         records = [(s, r) for s, r in nist_records(f) if "dsIUT" in r]
@@ -503,8 +525,8 @@ def test_ecdh_nist_kas(client: BasicClient, req: Callable[..., None]) -> None:
     for section, rec in records:
         bits = NIST_CURVES[KAS_CURVES[section.split(" ")[0]]]
         n = (bits + 7) // 8
-        a = attrs(KeyType.ecc_key_pair(EccFamily.SECP_R1), ECDH, UsageFlags(derive=True), bits)
-        if not client.can_do_crypto(CheckType.IMPORT, a):
+        a = attrs(P_PAIR, ECDH, UsageFlags(derive=True), bits)
+        if not table.can(IMPORT, P_PAIR, bits, ECDH):
             continue
         try:
             k = imported(client, a, int(rec["dsIUT"], 16).to_bytes(n, "big"))
@@ -523,13 +545,13 @@ def test_ecdh_nist_kas(client: BasicClient, req: Callable[..., None]) -> None:
         consistent = z == int(rec["Z"], 16).to_bytes(n, "big") and client.export_public_key(k) == ours
         assert consistent == rec["Result"].startswith("P"), rec
         checked += 1
-    if not checked:
-        pytest.skip("the provider imports none of these keys")
+    assert checked
 
 
-def test_ecdh_brainpool_rfc7027(client: BasicClient, req: Callable[..., None]) -> None:
+@NEEDS.test(*(imports(KeyType.ecc_key_pair(EccFamily.BRAINPOOL_P_R1), b, ECDH, *AGREEING)
+              for b in (256, 384, 512)))
+def test_ecdh_brainpool_rfc7027(client: BasicClient) -> None:
     """RFC 7027 brainpoolP256r1/P384r1/P512r1 ECDH examples, from both sides."""
-    req(Opcode.PSA_IMPORT_KEY, Opcode.PSA_RAW_KEY_AGREEMENT)
     with open_vector("asymmetric/ECDH/brainpool.txt") as f:
         records = [r for _, r in nist_records(f) if "dA" in r]
     assert len(records) == 3
@@ -537,7 +559,6 @@ def test_ecdh_brainpool_rfc7027(client: BasicClient, req: Callable[..., None]) -
         bits = int(re.findall(r"\d+", rec["curve"])[0])
         n = bits // 8
         a = attrs(KeyType.ecc_key_pair(EccFamily.BRAINPOOL_P_R1), ECDH, UsageFlags(derive=True), bits)
-        need(client, CheckType.IMPORT, a)
         for me, other in (("A", "B"), ("B", "A")):
             k = imported(client, a, bytes.fromhex(rec[f"d{me}"]))
             peer = b"\x04" + bytes.fromhex(rec[f"x_q{other}"]) + bytes.fromhex(rec[f"y_q{other}"])
@@ -547,14 +568,14 @@ def test_ecdh_brainpool_rfc7027(client: BasicClient, req: Callable[..., None]) -
             assert len(bytes.fromhex(rec["x_Z"])) == n
 
 
-@pytest.mark.parametrize(("path", "size"), [("asymmetric/X25519/rfc7748.txt", 32),
-                                            ("asymmetric/X448/rfc7748.txt", 56)])
-def test_montgomery_rfc7748(client: BasicClient, req: Callable[..., None], path: str, size: int) -> None:
+@NEEDS.cases("path, size", [("asymmetric/X25519/rfc7748.txt", 32), ("asymmetric/X448/rfc7748.txt", 56)],
+             lambda c: [imports(KeyType.ecc_key_pair(EccFamily.MONTGOMERY), 255 if c[1] == 32 else 448,
+                                ECDH, Opcode.PSA_IMPORT_KEY, Opcode.PSA_RAW_KEY_AGREEMENT)],
+             ids=["X25519", "X448"])
+def test_montgomery_rfc7748(client: BasicClient, path: str, size: int) -> None:
     """RFC 7748 section 5.2 X25519 / X448 function examples: scalar (imported as our key) and
     peer u-coordinate give the published output."""
-    req(Opcode.PSA_IMPORT_KEY, Opcode.PSA_RAW_KEY_AGREEMENT)
     a = attrs(KeyType.ecc_key_pair(EccFamily.MONTGOMERY), ECDH, UsageFlags(derive=True))
-    need(client, CheckType.IMPORT, dataclass_bits(a, 255 if size == 32 else 448))
     with open_vector(path) as f:
         records = [r for _, r in nist_records(f) if "INPUT_SCALAR" in r]
     assert len(records) == 3
@@ -576,18 +597,30 @@ def _ffdh_records() -> list[dict[str, str]]:
     return records
 
 
-def test_ffdh_openssl_known_answers(client: BasicClient, req: Callable[..., None]) -> None:
+FFDH = KeyAgreementAlg(RawKeyAgreement.FFDH)
+
+
+@NEEDS.test(*(imports(KeyType(KeyKind.DH_KEY_PAIR, dh_family=DhFamily.RFC7919), b, FFDH,
+                      Opcode.PSA_IMPORT_KEY, Opcode.PSA_RAW_KEY_AGREEMENT) for b in (2048, 3072, 4096)))
+def test_ffdh_openssl_known_answers(client: BasicClient) -> None:
     """RFC 7919 finite-field DH answers computed by the openssl command line (ffdhe2048..4096):
     our private exponent and their public value give their shared secret, padded to the prime."""
-    req(Opcode.PSA_IMPORT_KEY, Opcode.PSA_RAW_KEY_AGREEMENT)
     records = _ffdh_records()
     assert [r["group"] for r in records] == ["ffdhe2048", "ffdhe3072", "ffdhe4096"]
     for rec in records:
         bits = int(rec["group"].removeprefix("ffdhe"))
         size = bits // 8
         kt = KeyType(KeyKind.DH_KEY_PAIR, dh_family=DhFamily.RFC7919)
-        a = attrs(kt, KeyAgreementAlg(RawKeyAgreement.FFDH), UsageFlags(derive=True))
-        need(client, CheckType.IMPORT, dataclass_bits(a, bits))
+        a = attrs(kt, FFDH, UsageFlags(derive=True))
         k = imported(client, a, int(rec["x"], 16).to_bytes(size, "big"))
         secret = client.raw_key_agreement(RawKeyAgreement.FFDH, k, int(rec["peer"], 16).to_bytes(size, "big"))
         assert secret == int(rec["z"], 16).to_bytes(size, "big")
+
+
+# ------------------------------------------------------------------------------------------------
+# What a provider's table lacks is refused
+
+
+@NEEDS.refusals()
+def test_unsupported_needs_are_refused(client: BasicClient, table: Pinned, need: Need) -> None:
+    assert_refused(client, table, need)

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from capabilities import Pinned
+from capabilities.needs import Need, Needs, assert_refused, generates, imports
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa, x448, x25519
 from support import ServiceProcess
@@ -75,21 +77,15 @@ def name() -> str:
     return f"key-{next(_names)}"
 
 
-def need(client: BasicClient, check: CheckType, a: KeyAttributes) -> None:
-    """Skip unless the provider says (CanDoCrypto) it can do this."""
-    if not client.can_do_crypto(check, a):
-        pytest.skip(f"provider {client.provider.name} cannot {check.name.lower()} "
-                    f"{a.key_type.describe()} keys of {a.key_bits} bits")
-
-
 def is_software(client: BasicClient) -> bool:
     return client.provider == ProviderId.MBED_CRYPTO
 
 
-@pytest.fixture
-def exporting(require_opcode: Callable[[Opcode], None]) -> None:
-    require_opcode(Opcode.PSA_EXPORT_KEY)
-    require_opcode(Opcode.PSA_IMPORT_KEY)
+# What the tests need of a provider (capabilities/needs.py): a test runs where the pinned table
+# has all of it, and test_unsupported_needs_are_refused checks the refusals everywhere else.
+NEEDS = Needs()
+EXPORTING = (Opcode.PSA_EXPORT_KEY, Opcode.PSA_IMPORT_KEY, Opcode.PSA_EXPORT_PUBLIC_KEY)
+P256 = KeyType.ecc_key_pair(EccFamily.SECP_R1)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -105,11 +101,11 @@ def _check_ecc_export(curve: ec.EllipticCurve, private: bytes, public: bytes) ->
     assert len(public) == 1 + 2 * n and public[0] == 4
 
 
-@pytest.mark.parametrize(("family", "bits"), sorted(CURVES))
-def test_generate_ecc_export_formats(client: BasicClient, exporting: None, family: EccFamily,
-                                     bits: int) -> None:
+@NEEDS.cases("family, bits", sorted(CURVES),
+             lambda c: [generates(KeyType.ecc_key_pair(c[0]), c[1], ECDSA_256, *EXPORTING)],
+             ids=lambda c: f"{c[0].name}-{c[1]}")
+def test_generate_ecc_export_formats(client: BasicClient, family: EccFamily, bits: int) -> None:
     a = attrs(KeyType.ecc_key_pair(family), bits, ECDSA_256, export=True, sign_hash=True)
-    need(client, CheckType.GENERATE, a)
     k = name()
     client.generate_key(k, a)
     _check_ecc_export(CURVES[(family, bits)], client.export_key(k), client.export_public_key(k))
@@ -122,10 +118,10 @@ def test_generate_ecc_export_formats(client: BasicClient, exporting: None, famil
     assert info[k2].attributes.key_bits == bits
 
 
-@pytest.mark.parametrize("bits", [1024, 2048])
-def test_generate_rsa_export_formats(client: BasicClient, exporting: None, bits: int) -> None:
+@NEEDS.cases("bits", [1024, 2048],
+             lambda bits: [generates(KeyType.rsa_key_pair(), bits, RSA_PKCS1_256, *EXPORTING)])
+def test_generate_rsa_export_formats(client: BasicClient, bits: int) -> None:
     a = attrs(KeyType.rsa_key_pair(), bits, RSA_PKCS1_256, export=True, sign_hash=True)
-    need(client, CheckType.GENERATE, a)
     k = name()
     client.generate_key(k, a)
     der = client.export_key(k)
@@ -141,10 +137,10 @@ def test_generate_rsa_export_formats(client: BasicClient, exporting: None, bits:
                                                  serialization.PublicFormat.PKCS1)
 
 
-@pytest.mark.parametrize("bits", [1024, 2048])
+@NEEDS.cases("bits", [1024, 2048], lambda bits: [generates(
+    KeyType.rsa_key_pair(), bits, RSA_PKCS1_256, Opcode.PSA_EXPORT_PUBLIC_KEY)])
 def test_generated_rsa_public_key(client: BasicClient, bits: int) -> None:
     a = attrs(KeyType.rsa_key_pair(), bits, RSA_PKCS1_256, sign_hash=True)
-    need(client, CheckType.GENERATE, a)
     k = name()
     client.generate_key(k, a)
     pub = serialization.load_der_public_key(client.export_public_key(k))
@@ -152,12 +148,12 @@ def test_generated_rsa_public_key(client: BasicClient, bits: int) -> None:
     assert pub.public_numbers().e == 65537
 
 
-@pytest.mark.parametrize(("bits", "cls", "size"), [(255, x25519.X25519PrivateKey, 32),
-                                                    (448, x448.X448PrivateKey, 56)])
-def test_generate_montgomery_export_formats(client: BasicClient, exporting: None, bits: int,
-                                            cls: Any, size: int) -> None:
+@NEEDS.cases("bits, cls, size", [(255, x25519.X25519PrivateKey, 32), (448, x448.X448PrivateKey, 56)],
+             lambda c: [generates(KeyType.ecc_key_pair(EccFamily.MONTGOMERY), c[0], ECDH, *EXPORTING)],
+             ids=["X25519", "X448"])
+def test_generate_montgomery_export_formats(client: BasicClient, bits: int, cls: Any,
+                                            size: int) -> None:
     a = attrs(KeyType.ecc_key_pair(EccFamily.MONTGOMERY), bits, ECDH, export=True, derive=True)
-    need(client, CheckType.GENERATE, a)
     k = name()
     client.generate_key(k, a)
     raw = client.export_key(k)
@@ -171,9 +167,9 @@ def test_generate_montgomery_export_formats(client: BasicClient, exporting: None
     assert client.export_public_key(k) == pub
 
 
-def test_import_montgomery_scalar_is_clamped(client: BasicClient, exporting: None) -> None:
+@NEEDS.test(imports(KeyType.ecc_key_pair(EccFamily.MONTGOMERY), 0, ECDH, *EXPORTING))
+def test_import_montgomery_scalar_is_clamped(client: BasicClient) -> None:
     a = attrs(KeyType.ecc_key_pair(EccFamily.MONTGOMERY), 0, ECDH, export=True, derive=True)
-    need(client, CheckType.IMPORT, a)
     scalar = bytes(range(200, 232))  # low bits set, top bit set: not clamped
     k = name()
     client.import_key(k, a, scalar)
@@ -185,10 +181,10 @@ def test_import_montgomery_scalar_is_clamped(client: BasicClient, exporting: Non
         serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-@pytest.mark.parametrize("bits", [2048, 3072, 8192])
-def test_generate_dh_export_formats(client: BasicClient, exporting: None, bits: int) -> None:
+@NEEDS.cases("bits", [2048, 3072, 8192], lambda bits: [
+    generates(DH_PAIR, bits, FFDH, *EXPORTING), imports(DH_PAIR, 0, FFDH), imports(DH_PUBLIC, bits)])
+def test_generate_dh_export_formats(client: BasicClient, bits: int) -> None:
     a = attrs(DH_PAIR, bits, FFDH, export=True, derive=True)
-    need(client, CheckType.GENERATE, a)
     k = name()
     client.generate_key(k, a)
     x = client.export_key(k)
@@ -206,13 +202,12 @@ def test_generate_dh_export_formats(client: BasicClient, exporting: None, bits: 
     assert {i.name: i.attributes.key_bits for i in client.list_keys()}[k3] == bits
 
 
-@pytest.mark.parametrize(("kind", "bits"), [(KeyKind.AES, 128), (KeyKind.AES, 192), (KeyKind.AES, 256),
-                                            (KeyKind.CHACHA20, 256), (KeyKind.HMAC, 264),
-                                            (KeyKind.RAW_DATA, 8), (KeyKind.DERIVE, 512)])
-def test_generate_symmetric_export(client: BasicClient, exporting: None, kind: KeyKind,
-                                   bits: int) -> None:
+@NEEDS.cases("kind, bits", [(KeyKind.AES, 128), (KeyKind.AES, 192), (KeyKind.AES, 256),
+                            (KeyKind.CHACHA20, 256), (KeyKind.HMAC, 264), (KeyKind.RAW_DATA, 8),
+                            (KeyKind.DERIVE, 512)],
+             lambda c: [generates(KeyType.simple(c[0]), c[1], NoAlgorithm(), *EXPORTING)])
+def test_generate_symmetric_export(client: BasicClient, kind: KeyKind, bits: int) -> None:
     a = attrs(KeyType.simple(kind), bits, export=True)
-    need(client, CheckType.GENERATE, a)
     k = name()
     client.generate_key(k, a)
     data = client.export_key(k)
@@ -224,19 +219,19 @@ def test_generate_symmetric_export(client: BasicClient, exporting: None, kind: K
     assert status(client.export_public_key, k) == ResponseStatus.PSA_ERROR_INVALID_ARGUMENT
 
 
-def test_import_symmetric_round_trip(client: BasicClient, exporting: None) -> None:
+@NEEDS.test(imports(KeyType.simple(KeyKind.HMAC), 0, NoAlgorithm(), *EXPORTING))
+def test_import_symmetric_round_trip(client: BasicClient) -> None:
     a = attrs(KeyType.simple(KeyKind.HMAC), 0, export=True)
-    need(client, CheckType.IMPORT, a)
     k = name()
     client.import_key(k, a, b"\x0b" * 20)
     assert client.export_key(k) == b"\x0b" * 20
     assert {i.name: i.attributes.key_bits for i in client.list_keys()}[k] == 160
 
 
-def test_ecc_public_key_import_export(client: BasicClient, require_opcode: Callable[[Opcode], None]) -> None:
-    require_opcode(Opcode.PSA_IMPORT_KEY)
+@NEEDS.test(imports(KeyType.ecc_public_key(EccFamily.SECP_R1), 384, ECDSA_256, Opcode.PSA_IMPORT_KEY,
+                    Opcode.PSA_EXPORT_PUBLIC_KEY))
+def test_ecc_public_key_import_export(client: BasicClient) -> None:
     a = attrs(KeyType.ecc_public_key(EccFamily.SECP_R1), 384, ECDSA_256, verify_hash=True)
-    need(client, CheckType.IMPORT, a)
     priv = ec.generate_private_key(ec.SECP384R1())
     point = priv.public_key().public_bytes(serialization.Encoding.X962,
                                            serialization.PublicFormat.UncompressedPoint)
@@ -245,9 +240,10 @@ def test_ecc_public_key_import_export(client: BasicClient, require_opcode: Calla
     assert client.export_public_key(k) == point  # always permitted, no usage flag needed
 
 
-def test_public_key_export_key_rules(client: BasicClient, exporting: None) -> None:
+@NEEDS.test(imports(KeyType.ecc_public_key(EccFamily.SECP_R1), 256, ECDSA_256, *EXPORTING),
+            imports(KeyType.ecc_public_key(EccFamily.SECP_R1), 256))
+def test_public_key_export_key_rules(client: BasicClient) -> None:
     a = attrs(KeyType.ecc_public_key(EccFamily.SECP_R1), 256, ECDSA_256, verify_hash=True)
-    need(client, CheckType.IMPORT, a)
     point = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     k, k2 = name(), name()
@@ -258,10 +254,10 @@ def test_public_key_export_key_rules(client: BasicClient, exporting: None) -> No
     assert client.export_key(k2) == point
 
 
-def test_rsa_public_key_import_export(client: BasicClient, require_opcode: Callable[[Opcode], None]) -> None:
-    require_opcode(Opcode.PSA_IMPORT_KEY)
+@NEEDS.test(imports(KeyType.rsa_public_key(), 0, RSA_PKCS1_256, Opcode.PSA_IMPORT_KEY,
+                    Opcode.PSA_EXPORT_PUBLIC_KEY))
+def test_rsa_public_key_import_export(client: BasicClient) -> None:
     a = attrs(KeyType.rsa_public_key(), 0, RSA_PKCS1_256, verify_hash=True)
-    need(client, CheckType.IMPORT, a)
     rsa_pub = rsa.generate_private_key(65537, 2048).public_key()
     der = rsa_pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
     k = name()
@@ -274,27 +270,25 @@ def test_rsa_public_key_import_export(client: BasicClient, require_opcode: Calla
 # Policy and lifecycle failures
 
 
-def test_export_needs_export_flag(client: BasicClient, require_opcode: Callable[[Opcode], None]) -> None:
-    require_opcode(Opcode.PSA_EXPORT_KEY)
-    a1 = attrs(KeyType.ecc_key_pair(EccFamily.SECP_R1), 256, ECDSA_256, sign_hash=True,
-               verify_hash=True)
-    a2 = attrs(KeyType.simple(KeyKind.AES), 128, AeadAlg(AeadKind.GCM), encrypt=True, decrypt=True)
-    checked = 0
-    for a in (a1, a2):
-        if client.can_do_crypto(CheckType.GENERATE, a):
-            k = name()
-            client.generate_key(k, a)
-            assert status(client.export_key, k) == ResponseStatus.PSA_ERROR_NOT_PERMITTED
-            checked += 1
-            if a is a1:
-                assert len(client.export_public_key(k)) == 65  # the public part stays exportable
-    if not checked:
-        pytest.skip("the provider generates neither key")
+NOT_EXPORTABLE = [attrs(P256, 256, ECDSA_256, sign_hash=True, verify_hash=True),
+                  attrs(KeyType.simple(KeyKind.AES), 128, AeadAlg(AeadKind.GCM), encrypt=True,
+                        decrypt=True)]
 
 
+@NEEDS.cases("a", NOT_EXPORTABLE, lambda a: [generates(a.key_type, a.key_bits, a.algorithm,
+                                                       Opcode.PSA_EXPORT_KEY)],
+             ids=lambda a: a.key_type.describe())
+def test_export_needs_export_flag(client: BasicClient, a: KeyAttributes) -> None:
+    k = name()
+    client.generate_key(k, a)
+    assert status(client.export_key, k) == ResponseStatus.PSA_ERROR_NOT_PERMITTED
+    if a.key_type.is_key_pair:
+        assert len(client.export_public_key(k)) == 65  # the public part stays exportable
+
+
+@NEEDS.test(generates(P256, 256, ECDSA_256, Opcode.PSA_IMPORT_KEY, Opcode.PSA_EXPORT_PUBLIC_KEY))
 def test_create_twice_already_exists(client: BasicClient) -> None:
     a = attrs(KeyType.ecc_key_pair(EccFamily.SECP_R1), 256, ECDSA_256, sign_hash=True)
-    need(client, CheckType.GENERATE, a)
     k = name()
     client.generate_key(k, a)
     pub = client.export_public_key(k)
@@ -303,9 +297,9 @@ def test_create_twice_already_exists(client: BasicClient) -> None:
     assert client.export_public_key(k) == pub  # the first key is untouched
 
 
+@NEEDS.test(generates(P256, 256, ECDSA_256, Opcode.PSA_SIGN_HASH, Opcode.PSA_EXPORT_PUBLIC_KEY))
 def test_use_after_destroy(client: BasicClient) -> None:
     a = attrs(KeyType.ecc_key_pair(EccFamily.SECP_R1), 256, ECDSA_256, sign_hash=True)
-    need(client, CheckType.GENERATE, a)
     k = name()
     client.generate_key(k, a)
     client.destroy_key(k)
@@ -321,7 +315,7 @@ def test_destroy_missing_key(client: BasicClient) -> None:
     assert status(client.destroy_key, "never-created") == ResponseStatus.PSA_ERROR_DOES_NOT_EXIST
 
 
-@pytest.mark.parametrize(("kt", "bits", "data"), [
+BAD_IMPORTS = [
     (KeyType.ecc_key_pair(EccFamily.SECP_R1), 256, b"\x00" * 32),  # scalar 0
     (KeyType.ecc_key_pair(EccFamily.SECP_R1), 256, b"\xff" * 32),  # scalar >= n
     (KeyType.ecc_key_pair(EccFamily.SECP_R1), 0, b"\x01" * 31),  # no curve has 31-byte scalars
@@ -333,10 +327,14 @@ def test_destroy_missing_key(client: BasicClient) -> None:
     (DH_PUBLIC, 0, b"\x01" * 100),  # no group has 100-byte values
     (DH_PAIR, 0, b"\x00" * 256),  # x = 0
     (KeyType.ecc_key_pair(EccFamily.MONTGOMERY), 0, b"\x01" * 33),
-])
+]
+
+
+@NEEDS.cases("kt, bits, data", BAD_IMPORTS,
+             lambda c: [imports(c[0], c[1], NoAlgorithm(), Opcode.PSA_IMPORT_KEY), imports(c[0], 0)],
+             ids=lambda c: f"{c[0].describe()}-{c[1]}-{c[2][:2].hex()}")
 def test_failed_import_leaves_no_mapping(client: BasicClient, kt: KeyType, bits: int,
                                          data: bytes) -> None:
-    need(client, CheckType.IMPORT, attrs(kt, bits))
     k = name()
     assert status(client.import_key, k, attrs(kt, bits), data) == \
         ResponseStatus.PSA_ERROR_INVALID_ARGUMENT
@@ -364,16 +362,16 @@ def _valid_key_data(kt: KeyType) -> bytes:
     return value.to_bytes(256, "big")
 
 
+@NEEDS.test(imports(KeyType.rsa_public_key(), 1024), imports(KeyType.rsa_public_key(), 0))
 def test_import_rsa_public_key_in_spki_is_refused(client: BasicClient) -> None:
-    need(client, CheckType.IMPORT, attrs(KeyType.rsa_public_key(), 1024))
     pub = rsa.generate_private_key(65537, 1024).public_key()
     spki = pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     assert status(client.import_key, name(), attrs(KeyType.rsa_public_key(), 0), spki) == \
         ResponseStatus.PSA_ERROR_INVALID_ARGUMENT
 
 
+@NEEDS.test(imports(P256, 256))
 def test_import_bits_must_match_data(client: BasicClient) -> None:
-    need(client, CheckType.IMPORT, attrs(KeyType.ecc_key_pair(EccFamily.SECP_R1), 256))
     scalar = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value.to_bytes(32, "big")
     assert status(client.import_key, name(), attrs(KeyType.ecc_key_pair(EccFamily.SECP_R1), 384),
                   scalar) == ResponseStatus.PSA_ERROR_INVALID_ARGUMENT
@@ -411,10 +409,10 @@ def test_generate_refusals(client: BasicClient, kt: KeyType, bits: int,
     assert k not in [i.name for i in client.list_keys()]
 
 
+@NEEDS.test(imports(P256, 256, SignAlg(SignKind.ECDSA, Hash.SHA_1), Opcode.PSA_SIGN_HASH))
 def test_deprecated_primitives(client: BasicClient) -> None:
     sha1 = SignAlg(SignKind.ECDSA, Hash.SHA_1)
     a = attrs(KeyType.ecc_key_pair(EccFamily.SECP_R1), 256, sha1, sign_hash=True)
-    need(client, CheckType.IMPORT, a)
     assert status(client.generate_key, name(), a) == ResponseStatus.DEPRECATED_PRIMITIVE
     # Import only warns: the key exists and works.
     k = name()
@@ -439,9 +437,9 @@ def test_deprecated_generation_allowed_by_config(lenient_service: ServiceProcess
     assert len(c.sign_hash("k", sha1, hashlib.sha1(b"m").digest())) == 64
 
 
+@NEEDS.test(generates(P256, 256, ECDSA_256, Opcode.PSA_SIGN_HASH, Opcode.PSA_EXPORT_PUBLIC_KEY))
 def test_other_application_key_is_missing(client: BasicClient, provider_service: ServiceProcess) -> None:
     a = attrs(KeyType.ecc_key_pair(EccFamily.SECP_R1), 256, ECDSA_256, sign_hash=True, export=True)
-    need(client, CheckType.GENERATE, a)
     k = name()
     client.generate_key(k, a)
     pub = client.export_public_key(k)
@@ -455,6 +453,15 @@ def test_other_application_key_is_missing(client: BasicClient, provider_service:
     other.generate_key(k, a)
     assert other.export_public_key(k) != pub
     assert client.export_public_key(k) == pub
+
+
+# ------------------------------------------------------------------------------------------------
+# What a provider's table lacks is refused
+
+
+@NEEDS.refusals()
+def test_unsupported_needs_are_refused(client: BasicClient, table: Pinned, need: Need) -> None:
+    assert_refused(client, table, need)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ import itertools
 from collections.abc import Callable
 
 import pytest
+from capabilities import Pinned
+from capabilities.needs import Need, Needs, assert_refused, generates
 
 from pqparsec.client import BasicClient, ServiceError
 from pqparsec.protocol.opcodes import Opcode
@@ -70,6 +72,11 @@ NONCE = bytes(12)
 SIGN_FLAGS = ("sign_hash", "verify_hash", "sign_message", "verify_message")
 _names = itertools.count()
 
+# What the tests need of a provider (capabilities/needs.py): a family is checked where the pinned
+# table has its opcodes and its usual key, and test_unsupported_needs_are_refused checks the
+# refusals everywhere else.
+NEEDS = Needs()
+
 
 def key(client: BasicClient, kt: KeyType, bits: int, alg: Algorithm, *flags: str) -> str:
     """A generated key with this policy. Every provider must accept it: the software provider
@@ -96,10 +103,9 @@ def sign_ops(client: BasicClient) -> dict[str, Callable[[str, SignAlg], object]]
     }
 
 
-@pytest.mark.parametrize("flag", SIGN_FLAGS)
-def test_signatures(client: BasicClient, require_opcode: Callable[[Opcode], None],
-                    flag: str) -> None:
-    require_opcode(Opcode[f"PSA_{flag.upper()}"])
+@NEEDS.cases("flag", SIGN_FLAGS, lambda flag: [generates(P256, 256, ECDSA, Opcode[f"PSA_{flag.upper()}"]),
+                                                generates(RSA, 1024, RSA_PKCS1_SIGN)])
+def test_signatures(client: BasicClient, flag: str) -> None:
     op = sign_ops(client)[flag]
     # (a) The usage flag first: whatever the algorithm. (sign_hash grants sign_message and
     # verify_hash verify_message, so the key has only the flags of the other direction.)
@@ -122,10 +128,8 @@ def test_signatures(client: BasicClient, require_opcode: Callable[[Opcode], None
     assert status(op, rsa_odd, RSA_PKCS1_SIGN) == NOT_PERMITTED
 
 
-def test_asymmetric_encryption(client: BasicClient,
-                               require_opcode: Callable[[Opcode], None]) -> None:
-    require_opcode(Opcode.PSA_ASYMMETRIC_ENCRYPT)
-    require_opcode(Opcode.PSA_ASYMMETRIC_DECRYPT)
+@NEEDS.test(generates(RSA, 1024, PKCS1, Opcode.PSA_ASYMMETRIC_ENCRYPT, Opcode.PSA_ASYMMETRIC_DECRYPT))
+def test_asymmetric_encryption(client: BasicClient) -> None:
     ct = bytes(128)
     enc_only = key(client, RSA, 1024, PKCS1, "encrypt")
     dec_only = key(client, RSA, 1024, PKCS1, "decrypt")
@@ -147,9 +151,8 @@ def test_asymmetric_encryption(client: BasicClient,
     assert status(client.asymmetric_decrypt, odd, PKCS1, ct) == INVALID_ARGUMENT
 
 
-def test_aead(client: BasicClient, require_opcode: Callable[[Opcode], None]) -> None:
-    require_opcode(Opcode.PSA_AEAD_ENCRYPT)
-    require_opcode(Opcode.PSA_AEAD_DECRYPT)
+@NEEDS.test(generates(AES, 128, GCM, Opcode.PSA_AEAD_ENCRYPT, Opcode.PSA_AEAD_DECRYPT))
+def test_aead(client: BasicClient) -> None:
     ct = bytes(32)
     # (a)
     enc_only = key(client, AES, 128, GCM, "encrypt")
@@ -168,9 +171,8 @@ def test_aead(client: BasicClient, require_opcode: Callable[[Opcode], None]) -> 
     assert status(client.aead_decrypt, odd, CHACHA_POLY, NONCE, b"", ct) == INVALID_ARGUMENT
 
 
-def test_mac(client: BasicClient, require_opcode: Callable[[Opcode], None]) -> None:
-    require_opcode(Opcode.PSA_MAC_COMPUTE)
-    require_opcode(Opcode.PSA_MAC_VERIFY)
+@NEEDS.test(generates(HMAC, 256, HMAC_256, Opcode.PSA_MAC_COMPUTE, Opcode.PSA_MAC_VERIFY))
+def test_mac(client: BasicClient) -> None:
     mac = bytes(32)
     # (a) computing needs sign_message, verifying verify_message.
     verify_only = key(client, HMAC, 256, HMAC_256, "verify_message")
@@ -189,9 +191,9 @@ def test_mac(client: BasicClient, require_opcode: Callable[[Opcode], None]) -> N
     assert status(client.mac_verify, odd, CMAC, MESSAGE, mac) == INVALID_ARGUMENT
 
 
-def test_cipher(client: BasicClient, require_opcode: Callable[[Opcode], None]) -> None:
-    require_opcode(Opcode.PSA_CIPHER_ENCRYPT)
-    require_opcode(Opcode.PSA_CIPHER_DECRYPT)
+@NEEDS.test(generates(AES, 128, CipherAlg(CipherMode.CBC_PKCS7), Opcode.PSA_CIPHER_ENCRYPT,
+                      Opcode.PSA_CIPHER_DECRYPT))
+def test_cipher(client: BasicClient) -> None:
     cbc = CipherAlg(CipherMode.CBC_PKCS7)
     ct = bytes(32)
     # (a)
@@ -209,8 +211,8 @@ def test_cipher(client: BasicClient, require_opcode: Callable[[Opcode], None]) -
     assert status(client.cipher_decrypt, odd, CipherMode.STREAM_CIPHER, ct) == INVALID_ARGUMENT
 
 
-def test_key_agreement(client: BasicClient, require_opcode: Callable[[Opcode], None]) -> None:
-    require_opcode(Opcode.PSA_RAW_KEY_AGREEMENT)
+@NEEDS.test(generates(P256, 256, KeyAgreementAlg(RawKeyAgreement.ECDH), Opcode.PSA_RAW_KEY_AGREEMENT))
+def test_key_agreement(client: BasicClient) -> None:
     ecdh, ffdh = RawKeyAgreement.ECDH, RawKeyAgreement.FFDH
     peer = bytes(65)
     # (a)
@@ -225,3 +227,12 @@ def test_key_agreement(client: BasicClient, require_opcode: Callable[[Opcode], N
     # (c)
     odd = key(client, P256, 256, KeyAgreementAlg(ffdh), "derive")
     assert status(client.raw_key_agreement, ffdh, odd, peer) == INVALID_ARGUMENT
+
+
+# ------------------------------------------------------------------------------------------------
+# What a provider's table lacks is refused
+
+
+@NEEDS.refusals()
+def test_unsupported_needs_are_refused(client: BasicClient, table: Pinned, need: Need) -> None:
+    assert_refused(client, table, need)

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from capabilities import Pinned, only
+from capabilities.needs import Need, Needs, assert_refused, generates, imports, serves
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -26,7 +28,6 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from pqparsec.client import BasicClient, ServiceError
 from pqparsec.protocol.ids import ProviderId
 from pqparsec.protocol.opcodes import Opcode
-from pqparsec.protocol.operations import CheckType
 from pqparsec.protocol.psa import (
     ANY_HASH,
     Algorithm,
@@ -81,31 +82,27 @@ def h(alg: Hash, data: bytes) -> bytes:
     return hashlib.new(HASHLIB[alg], data).digest()
 
 
-def need(client: BasicClient, check: CheckType, a: KeyAttributes) -> None:
-    if not client.can_do_crypto(check, a):
-        pytest.skip(f"provider {client.provider.name} cannot {check.name.lower()} "
-                    f"{a.key_type.describe()}/{a.key_bits} for {a.algorithm}")
-
-
 def make_key(client: BasicClient, kt: KeyType, bits: int, alg: SignAlg, **flags: bool) -> str:
-    """A generated key for `alg` (skipped where the provider cannot), named."""
+    """A generated key for `alg`, named (the test runs only where the pinned table says the
+    provider generates it: see NEEDS)."""
     every = {"sign_hash": True, "verify_hash": True, "sign_message": True, "verify_message": True}
-    need(client, CheckType.GENERATE, attrs(kt, bits, alg, **every))
     k = name()
     client.generate_key(k, attrs(kt, bits, alg, **(flags or every)))
     return k
 
 
-@pytest.fixture
-def signing(require_opcode: Callable[[Opcode], None]) -> None:
-    require_opcode(Opcode.PSA_SIGN_HASH)
-    require_opcode(Opcode.PSA_VERIFY_HASH)
+# What the tests need of a provider (capabilities/needs.py): a test runs where the pinned table
+# has all of it, and test_unsupported_needs_are_refused checks the refusals everywhere else.
+NEEDS = Needs()
+SIGNING = (Opcode.PSA_SIGN_HASH, Opcode.PSA_VERIFY_HASH, Opcode.PSA_EXPORT_PUBLIC_KEY)
+MESSAGES = (Opcode.PSA_SIGN_MESSAGE, Opcode.PSA_VERIFY_MESSAGE)
+P256 = KeyType.ecc_key_pair(EccFamily.SECP_R1)
+ECDSA_256 = SignAlg(SignKind.ECDSA, Hash.SHA_256)
 
 
-@pytest.fixture
-def messages(require_opcode: Callable[[Opcode], None]) -> None:
-    require_opcode(Opcode.PSA_SIGN_MESSAGE)
-    require_opcode(Opcode.PSA_VERIFY_MESSAGE)
+def signs(kt: KeyType, bits: int, alg: SignAlg, *ops: Opcode) -> Need:
+    """The provider generates this key for this algorithm and serves `ops` (signing by default)."""
+    return generates(kt, bits, alg, *(ops or SIGNING))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -197,8 +194,8 @@ def _case_id(case: tuple[KeyType, int, SignAlg]) -> str:
     return f"{kt.describe()}-{bits}-{alg.kind.name}-{alg.hash.name if isinstance(alg.hash, Hash) else ''}"
 
 
-@pytest.mark.parametrize("case", CASES, ids=_case_id)
-def test_sign_verify_hash(client: BasicClient, signing: None, tmp_path: Path,
+@NEEDS.cases("case", CASES, lambda c: [signs(*c)], ids=_case_id)
+def test_sign_verify_hash(client: BasicClient, tmp_path: Path,
                           case: tuple[KeyType, int, SignAlg]) -> None:
     kt, bits, alg = case
     assert isinstance(alg.hash, Hash)
@@ -221,8 +218,8 @@ def test_sign_verify_hash(client: BasicClient, signing: None, tmp_path: Path,
     assert status(client.verify_hash, k, alg, other, sig) == ResponseStatus.PSA_ERROR_INVALID_SIGNATURE
 
 
-@pytest.mark.parametrize("case", CASES[::3], ids=_case_id)
-def test_sign_verify_message(client: BasicClient, messages: None,
+@NEEDS.cases("case", CASES[::3], lambda c: [signs(*c, *MESSAGES, *SIGNING)], ids=_case_id)
+def test_sign_verify_message(client: BasicClient,
                              case: tuple[KeyType, int, SignAlg]) -> None:
     kt, bits, alg = case
     k = make_key(client, kt, bits, alg)
@@ -237,11 +234,12 @@ def test_sign_verify_message(client: BasicClient, messages: None,
     client.verify_hash(k, alg, h(alg.hash, MESSAGE), sig)
 
 
-def test_verify_with_imported_public_key(client: BasicClient, signing: None) -> None:
+@NEEDS.test(signs(P256, 256, ECDSA_256),
+            imports(KeyType.ecc_public_key(EccFamily.SECP_R1), 256, ECDSA_256, Opcode.PSA_IMPORT_KEY))
+def test_verify_with_imported_public_key(client: BasicClient) -> None:
     alg = SignAlg(SignKind.ECDSA, Hash.SHA_256)
     k = make_key(client, KeyType.ecc_key_pair(EccFamily.SECP_R1), 256, alg)
     pub_attrs = attrs(KeyType.ecc_public_key(EccFamily.SECP_R1), 256, alg, verify_hash=True)
-    need(client, CheckType.IMPORT, pub_attrs)
     kp = name()
     client.import_key(kp, pub_attrs, client.export_public_key(k))
     digest = h(Hash.SHA_256, MESSAGE)
@@ -260,7 +258,8 @@ def test_verify_with_imported_public_key(client: BasicClient, signing: None) -> 
                                                          ResponseStatus.PSA_ERROR_NOT_PERMITTED)
 
 
-def test_signature_of_wrong_length(client: BasicClient, signing: None) -> None:
+@NEEDS.test(signs(*CASES[0]), signs(*CASES[5]))
+def test_signature_of_wrong_length(client: BasicClient) -> None:
     for kt, bits, alg in (CASES[0], CASES[5]):
         k = make_key(client, kt, bits, alg)
         assert isinstance(alg.hash, Hash)
@@ -271,7 +270,9 @@ def test_signature_of_wrong_length(client: BasicClient, signing: None) -> None:
                 ResponseStatus.PSA_ERROR_INVALID_SIGNATURE
 
 
-def test_deterministic_ecdsa_is_deterministic(client: BasicClient, signing: None) -> None:
+@NEEDS.test(signs(P256, 256, SignAlg(SignKind.DETERMINISTIC_ECDSA, Hash.SHA_256)),
+            signs(P256, 256, ECDSA_256))
+def test_deterministic_ecdsa_is_deterministic(client: BasicClient) -> None:
     det = SignAlg(SignKind.DETERMINISTIC_ECDSA, Hash.SHA_256)
     k = make_key(client, KeyType.ecc_key_pair(EccFamily.SECP_R1), 256, det)
     digest = h(Hash.SHA_256, MESSAGE)
@@ -281,11 +282,11 @@ def test_deterministic_ecdsa_is_deterministic(client: BasicClient, signing: None
     assert client.sign_hash(k2, rnd, digest) != client.sign_hash(k2, rnd, digest)
 
 
-def test_rsa_pkcs1_signature_matches_cryptography(client: BasicClient, signing: None,
-                                                  require_opcode: Callable[[Opcode], None]) -> None:
+@NEEDS.test(signs(KeyType.rsa_key_pair(), 2048, SignAlg(SignKind.RSA_PKCS1V15_SIGN, Hash.SHA_384),
+                  *SIGNING, Opcode.PSA_EXPORT_KEY))
+def test_rsa_pkcs1_signature_matches_cryptography(client: BasicClient) -> None:
     """PKCS#1 v1.5 is deterministic: the service's signature is the one `cryptography` makes
     with the same (exported) key."""
-    require_opcode(Opcode.PSA_EXPORT_KEY)
     alg = SignAlg(SignKind.RSA_PKCS1V15_SIGN, Hash.SHA_384)
     k = make_key(client, KeyType.rsa_key_pair(), 2048, alg, sign_hash=True, export=True)
     priv = serialization.load_der_private_key(client.export_key(k), None)
@@ -295,7 +296,8 @@ def test_rsa_pkcs1_signature_matches_cryptography(client: BasicClient, signing: 
                                                          Prehashed(hashes.SHA384()))
 
 
-def test_rsa_pss_uses_hash_length_salt(client: BasicClient, signing: None) -> None:
+@NEEDS.test(signs(KeyType.rsa_key_pair(), 2048, SignAlg(SignKind.RSA_PSS, Hash.SHA_256)))
+def test_rsa_pss_uses_hash_length_salt(client: BasicClient) -> None:
     alg = SignAlg(SignKind.RSA_PSS, Hash.SHA_256)
     k = make_key(client, KeyType.rsa_key_pair(), 2048, alg)
     pub = load_public(client.export_public_key(k), KeyType.rsa_key_pair(), 2048)
@@ -314,7 +316,8 @@ def test_rsa_pss_uses_hash_length_salt(client: BasicClient, signing: None) -> No
 SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
 
 
-def test_rsa_pkcs1_raw(client: BasicClient, signing: None, tmp_path: Path) -> None:
+@NEEDS.test(signs(KeyType.rsa_key_pair(), 2048, SignAlg(SignKind.RSA_PKCS1V15_SIGN_RAW)))
+def test_rsa_pkcs1_raw(client: BasicClient, tmp_path: Path) -> None:
     raw = SignAlg(SignKind.RSA_PKCS1V15_SIGN_RAW)
     k = make_key(client, KeyType.rsa_key_pair(), 2048, raw)
     pub = load_public(client.export_public_key(k), KeyType.rsa_key_pair(), 2048)
@@ -336,7 +339,7 @@ def test_rsa_pkcs1_raw(client: BasicClient, signing: None, tmp_path: Path) -> No
         ResponseStatus.PSA_ERROR_INVALID_SIGNATURE
 
 
-@pytest.mark.parametrize(("family", "bits", "length", "carrier"), [
+ECDSA_ANY_CASES: list[tuple[EccFamily, int, int, type[hashes.HashAlgorithm]]] = [
     (EccFamily.SECP_R1, 256, 32, hashes.SHA256),
     (EccFamily.SECP_R1, 192, 28, hashes.SHA224),  # truncated to 192 bits, not a byte boundary of 28
     (EccFamily.SECP_R1, 192, 20, hashes.SHA1),
@@ -347,8 +350,13 @@ def test_rsa_pkcs1_raw(client: BasicClient, signing: None, tmp_path: Path) -> No
     (EccFamily.SECP_R1, 521, 64, hashes.SHA512),
     (EccFamily.SECP_R1, 521, 28, hashes.SHA224),
     (EccFamily.BRAINPOOL_P_R1, 512, 48, hashes.SHA384),
-])
-def test_ecdsa_any(client: BasicClient, signing: None, family: EccFamily, bits: int, length: int,
+]
+
+
+@NEEDS.cases("family, bits, length, carrier", ECDSA_ANY_CASES,
+             lambda c: [signs(KeyType.ecc_key_pair(c[0]), c[1], SignAlg(SignKind.ECDSA_ANY))],
+             ids=lambda c: f"{c[0].name}-{c[1]}-{c[2]}")
+def test_ecdsa_any(client: BasicClient, family: EccFamily, bits: int, length: int,
                    carrier: type[hashes.HashAlgorithm]) -> None:
     """ECDSA_ANY signs given bytes as ECDSA signs a hash of that length: checked against
     `cryptography` verifying with a hash of the same length."""
@@ -366,14 +374,16 @@ def test_ecdsa_any(client: BasicClient, signing: None, family: EccFamily, bits: 
     assert status(client.verify_hash, k, anyalg, bad, sig) == ResponseStatus.PSA_ERROR_INVALID_SIGNATURE
 
 
-def test_ecdsa_any_p521_long_input(client: BasicClient, signing: None) -> None:
+@only("software")  # what the software provider does with an input longer than 64 bytes
+def test_ecdsa_any_p521_long_input(client: BasicClient) -> None:
     anyalg = SignAlg(SignKind.ECDSA_ANY)
     k = make_key(client, KeyType.ecc_key_pair(EccFamily.SECP_R1), 521, anyalg)
-    if client.provider == ProviderId.MBED_CRYPTO:
-        assert status(client.sign_hash, k, anyalg, b"\x01" * 66) == ResponseStatus.PSA_ERROR_NOT_SUPPORTED
+    assert status(client.sign_hash, k, anyalg, b"\x01" * 66) == ResponseStatus.PSA_ERROR_NOT_SUPPORTED
 
 
-def test_raw_schemes_are_for_hashes_only(client: BasicClient, messages: None) -> None:
+@NEEDS.test(signs(KeyType.rsa_key_pair(), 1024, SignAlg(SignKind.RSA_PKCS1V15_SIGN_RAW), *MESSAGES),
+            signs(P256, 256, SignAlg(SignKind.ECDSA_ANY), *MESSAGES))
+def test_raw_schemes_are_for_hashes_only(client: BasicClient) -> None:
     for kt, bits, alg in ((KeyType.rsa_key_pair(), 1024, SignAlg(SignKind.RSA_PKCS1V15_SIGN_RAW)),
                           (KeyType.ecc_key_pair(EccFamily.SECP_R1), 256, SignAlg(SignKind.ECDSA_ANY))):
         k = make_key(client, kt, bits, alg)
@@ -386,7 +396,8 @@ def test_raw_schemes_are_for_hashes_only(client: BasicClient, messages: None) ->
 # Policy
 
 
-def test_any_hash_policy(client: BasicClient, signing: None) -> None:
+@NEEDS.test(signs(P256, 256, SignAlg(SignKind.ECDSA, ANY_HASH)))
+def test_any_hash_policy(client: BasicClient) -> None:
     policy = SignAlg(SignKind.ECDSA, ANY_HASH)
     k = make_key(client, KeyType.ecc_key_pair(EccFamily.SECP_R1), 256, policy)
     for hh in (Hash.SHA_256, Hash.SHA_384, Hash.SHA_512):
@@ -400,7 +411,8 @@ def test_any_hash_policy(client: BasicClient, signing: None) -> None:
                   h(Hash.SHA_256, MESSAGE)) == ResponseStatus.PSA_ERROR_NOT_PERMITTED
 
 
-def test_any_hash_policy_rsa(client: BasicClient, messages: None) -> None:
+@NEEDS.test(signs(KeyType.rsa_key_pair(), 2048, SignAlg(SignKind.RSA_PSS, ANY_HASH), *MESSAGES))
+def test_any_hash_policy_rsa(client: BasicClient) -> None:
     policy = SignAlg(SignKind.RSA_PSS, ANY_HASH)
     k = make_key(client, KeyType.rsa_key_pair(), 2048, policy)
     for hh in (Hash.SHA_256, Hash.SHA_512):
@@ -410,7 +422,8 @@ def test_any_hash_policy_rsa(client: BasicClient, messages: None) -> None:
                   MESSAGE) == ResponseStatus.PSA_ERROR_NOT_PERMITTED
 
 
-def test_wrong_hash_algorithm_not_permitted(client: BasicClient, signing: None) -> None:
+@NEEDS.test(signs(KeyType.rsa_key_pair(), 1024, SignAlg(SignKind.RSA_PKCS1V15_SIGN, Hash.SHA_512)))
+def test_wrong_hash_algorithm_not_permitted(client: BasicClient) -> None:
     alg = SignAlg(SignKind.RSA_PKCS1V15_SIGN, Hash.SHA_512)
     k = make_key(client, KeyType.rsa_key_pair(), 1024, alg)
     sha256 = SignAlg(SignKind.RSA_PKCS1V15_SIGN, Hash.SHA_256)
@@ -418,8 +431,8 @@ def test_wrong_hash_algorithm_not_permitted(client: BasicClient, signing: None) 
         ResponseStatus.PSA_ERROR_NOT_PERMITTED
 
 
-@pytest.mark.parametrize("case", [CASES[0], CASES[5]], ids=_case_id)
-def test_hash_length_must_match(client: BasicClient, signing: None,
+@NEEDS.cases("case", [CASES[0], CASES[5]], lambda c: [signs(*c)], ids=_case_id)
+def test_hash_length_must_match(client: BasicClient,
                                 case: tuple[KeyType, int, SignAlg]) -> None:
     kt, bits, alg = case
     k = make_key(client, kt, bits, alg)
@@ -430,7 +443,8 @@ def test_hash_length_must_match(client: BasicClient, signing: None,
         assert status(client.verify_hash, k, alg, bad, sig) == ResponseStatus.PSA_ERROR_INVALID_ARGUMENT
 
 
-def test_usage_flags(client: BasicClient, signing: None, messages: None) -> None:
+@NEEDS.test(signs(P256, 256, ECDSA_256, *SIGNING, *MESSAGES))
+def test_usage_flags(client: BasicClient) -> None:
     alg = SignAlg(SignKind.ECDSA, Hash.SHA_256)
     kt = KeyType.ecc_key_pair(EccFamily.SECP_R1)
     digest = h(Hash.SHA_256, MESSAGE)
@@ -454,7 +468,8 @@ def test_usage_flags(client: BasicClient, signing: None, messages: None) -> None
     assert status(client.verify_message, k4, alg, MESSAGE, sig3) == ResponseStatus.PSA_ERROR_NOT_PERMITTED
 
 
-def test_wrong_key_type(client: BasicClient, signing: None) -> None:
+@NEEDS.test(signs(P256, 256, ECDSA_256))
+def test_wrong_key_type(client: BasicClient) -> None:
     digest = h(Hash.SHA_256, MESSAGE)
     rsa_alg = SignAlg(SignKind.RSA_PKCS1V15_SIGN, Hash.SHA_256)
     ecdsa = SignAlg(SignKind.ECDSA, Hash.SHA_256)
@@ -483,9 +498,19 @@ def test_wrong_key_type(client: BasicClient, signing: None) -> None:
         assert status(client.sign_hash, k4, ecdsa, digest) == ResponseStatus.PSA_ERROR_NOT_PERMITTED
 
 
-def test_missing_key(client: BasicClient, signing: None) -> None:
+@NEEDS.test(serves(*SIGNING))
+def test_missing_key(client: BasicClient) -> None:
     alg = SignAlg(SignKind.RSA_PKCS1V15_SIGN, Hash.SHA_256)
     digest = h(Hash.SHA_256, MESSAGE)
     assert status(client.sign_hash, "nope", alg, digest) == ResponseStatus.PSA_ERROR_DOES_NOT_EXIST
     assert status(client.verify_hash, "nope", alg, digest, b"\xde\xad") == \
         ResponseStatus.PSA_ERROR_DOES_NOT_EXIST
+
+
+# ------------------------------------------------------------------------------------------------
+# What a provider's table lacks is refused
+
+
+@NEEDS.refusals()
+def test_unsupported_needs_are_refused(client: BasicClient, table: Pinned, need: Need) -> None:
+    assert_refused(client, table, need)

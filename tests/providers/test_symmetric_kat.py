@@ -17,12 +17,12 @@ from typing import Any
 
 import cryptography_vectors
 import pytest
+from capabilities import Pinned
+from capabilities.needs import Need, Needs, assert_refused, imports
 from support import ServiceProcess
 
 from pqparsec.client import BasicClient, ServiceError
-from pqparsec.protocol.ids import ProviderId
 from pqparsec.protocol.opcodes import Opcode
-from pqparsec.protocol.operations import CheckType
 from pqparsec.protocol.psa import (
     AeadAlg,
     AeadKind,
@@ -116,8 +116,18 @@ def first_per_group(records: Iterable[Record], group: Callable[[Record], Any],
     return out
 
 
-def cases(records: list[tuple[str, Record]]) -> pytest.MarkDecorator:
-    return pytest.mark.parametrize(("where", "v"), records, ids=[w for w, _ in records])
+# What the tests need of a provider (capabilities/needs.py): a vector runs where the pinned table
+# says the provider imports its key for its algorithm and serves the operation, and
+# test_unsupported_needs_are_refused checks the refusals everywhere else.
+NEEDS = Needs()
+
+
+def cases(records: list[tuple[str, Record]], need_of: Callable[[Record], Need]) -> pytest.MarkDecorator:
+    return NEEDS.cases("where, v", records, lambda r: [need_of(r[1])], ids=[w for w, _ in records])
+
+
+def key_bits(v: Record) -> int:
+    return len(hx(v["key"])) * 8
 
 
 def labelled(rel: str, recs: Iterable[Record]) -> list[tuple[str, Record]]:
@@ -136,17 +146,6 @@ def labelled(rel: str, recs: Iterable[Record]) -> list[tuple[str, Record]]:
 
 def import_key(client: BasicClient, kind: KeyKind, usage: UsageFlags, alg: Algorithm,
                data: bytes, name: str = "k") -> str:
-    # A provider may serve an opcode but not every algorithm under it (SoftHSM: GCM, no CCM):
-    # its CanDoCrypto decides. The software provider is the reference and must support them all.
-    probe = KeyAttributes(KeyType.simple(kind), len(data) * 8, KeyPolicy(usage, alg))
-    try:
-        can = client.can_do_crypto(CheckType.USE, probe)
-    except ServiceError:  # NotPermitted and the like: a "no" with a reason
-        can = False
-    if not can:
-        if client.provider == ProviderId.MBED_CRYPTO:
-            pytest.fail(f"the software provider says it cannot use {alg}")
-        pytest.skip(f"provider {client.provider.name} cannot use {alg} (CanDoCrypto)")
     client.import_key(name, KeyAttributes(KeyType.simple(kind), 0, KeyPolicy(usage, alg)), data)
     return name
 
@@ -157,17 +156,11 @@ def status_of(call: Callable[..., Any], *args: Any) -> ResponseStatus:
     return info.value.status
 
 
-@pytest.fixture
-def need(require_opcode: Callable[[Opcode], None]) -> Callable[..., None]:
-    def check(*ops: Opcode) -> None:
-        for op in ops:
-            require_opcode(op)
-    return check
-
-
-AEAD_OPS = (Opcode.PSA_AEAD_ENCRYPT, Opcode.PSA_AEAD_DECRYPT)
-CIPHER_OPS = (Opcode.PSA_CIPHER_ENCRYPT, Opcode.PSA_CIPHER_DECRYPT)
-MAC_OPS = (Opcode.PSA_MAC_COMPUTE, Opcode.PSA_MAC_VERIFY)
+AEAD_OPS = (Opcode.PSA_AEAD_ENCRYPT, Opcode.PSA_AEAD_DECRYPT, Opcode.PSA_IMPORT_KEY)
+CIPHER_OPS = (Opcode.PSA_CIPHER_ENCRYPT, Opcode.PSA_CIPHER_DECRYPT, Opcode.PSA_IMPORT_KEY)
+MAC_OPS = (Opcode.PSA_MAC_COMPUTE, Opcode.PSA_MAC_VERIFY, Opcode.PSA_IMPORT_KEY)
+AES, CHACHA20, HMAC = KeyType.simple(KeyKind.AES), KeyType.simple(KeyKind.CHACHA20), \
+    KeyType.simple(KeyKind.HMAC)
 
 
 # -- AES-GCM ----------------------------------------------------------------------------------------
@@ -194,9 +187,8 @@ def _gcm_encrypt_cases() -> list[tuple[str, Record]]:
     return out
 
 
-@cases(_gcm_encrypt_cases())
-def test_gcm_encrypt(client: BasicClient, need: Callable[..., None], where: str, v: Record) -> None:
-    need(*AEAD_OPS)
+@cases(_gcm_encrypt_cases(), lambda v: imports(AES, key_bits(v), _gcm_alg(v), *AEAD_OPS))
+def test_gcm_encrypt(client: BasicClient, where: str, v: Record) -> None:
     alg = _gcm_alg(v)
     import_key(client, KeyKind.AES, CRYPT, alg, hx(v["key"]))
     iv, aad, pt = hx(v["iv"]), hx(v["aad"]), hx(v["pt"])
@@ -216,9 +208,8 @@ def _gcm_decrypt_cases() -> list[tuple[str, Record]]:
     return out
 
 
-@cases(_gcm_decrypt_cases())
-def test_gcm_decrypt(client: BasicClient, need: Callable[..., None], where: str, v: Record) -> None:
-    need(*AEAD_OPS)
+@cases(_gcm_decrypt_cases(), lambda v: imports(AES, key_bits(v), _gcm_alg(v), *AEAD_OPS))
+def test_gcm_decrypt(client: BasicClient, where: str, v: Record) -> None:
     alg = _gcm_alg(v)
     import_key(client, KeyKind.AES, CRYPT, alg, hx(v["key"]))
     iv, aad, ct = hx(v["iv"]), hx(v["aad"]), hx(v["ct"]) + hx(v["tag"])
@@ -256,9 +247,8 @@ def _ccm_encrypt_cases() -> list[tuple[str, Record]]:
     return out
 
 
-@cases(_ccm_encrypt_cases())
-def test_ccm_encrypt(client: BasicClient, need: Callable[..., None], where: str, v: Record) -> None:
-    need(*AEAD_OPS)
+@cases(_ccm_encrypt_cases(), lambda v: imports(AES, key_bits(v), _ccm_alg(v), *AEAD_OPS))
+def test_ccm_encrypt(client: BasicClient, where: str, v: Record) -> None:
     alg = _ccm_alg(v)
     import_key(client, KeyKind.AES, CRYPT, alg, hx(v["key"]))
     nonce, aad, pt = _ccm_fields(v)
@@ -277,9 +267,8 @@ def _ccm_decrypt_cases() -> list[tuple[str, Record]]:
     return out
 
 
-@cases(_ccm_decrypt_cases())
-def test_ccm_decrypt(client: BasicClient, need: Callable[..., None], where: str, v: Record) -> None:
-    need(*AEAD_OPS)
+@cases(_ccm_decrypt_cases(), lambda v: imports(AES, key_bits(v), _ccm_alg(v), *AEAD_OPS))
+def test_ccm_decrypt(client: BasicClient, where: str, v: Record) -> None:
     alg = _ccm_alg(v)
     import_key(client, KeyKind.AES, CRYPT, alg, hx(v["key"]))
     nonce, aad, pt = _ccm_fields(v)
@@ -308,9 +297,8 @@ def _chachapoly_cases() -> list[tuple[str, Record]]:
 CHACHAPOLY = AeadAlg(AeadKind.CHACHA20_POLY1305)
 
 
-@cases(_chachapoly_cases())
-def test_chacha20_poly1305(client: BasicClient, need: Callable[..., None], where: str, v: Record) -> None:
-    need(*AEAD_OPS)
+@cases(_chachapoly_cases(), lambda v: imports(CHACHA20, key_bits(v), CHACHAPOLY, *AEAD_OPS))
+def test_chacha20_poly1305(client: BasicClient, where: str, v: Record) -> None:
     import_key(client, KeyKind.CHACHA20, CRYPT, CHACHAPOLY, hx(v["key"]))
     nonce, ad, pt, ct = hx(v["nonce"]), hx(v["ad"]), hx(v["pt"]), hx(v["ct"]) + hx(v["tag"])
     if "fail" in v:
@@ -338,9 +326,9 @@ def _block_mode_cases() -> list[tuple[str, Record]]:
     return out
 
 
-@cases(_block_mode_cases())
-def test_aes_modes(client: BasicClient, need: Callable[..., None], where: str, v: Record) -> None:
-    need(*CIPHER_OPS)
+@cases(_block_mode_cases(),
+       lambda v: imports(AES, key_bits(v), CipherAlg(CipherMode[v["mode"]]), *CIPHER_OPS))
+def test_aes_modes(client: BasicClient, where: str, v: Record) -> None:
     mode = CipherMode[v["mode"]]
     import_key(client, KeyKind.AES, CRYPT, CipherAlg(mode), hx(v["key"]))
     pt, ct = hx(v["plaintext"]), hx(v["ciphertext"])
@@ -361,9 +349,8 @@ def _xts_cases() -> list[tuple[str, Record]]:
     return labelled(rel, chosen)
 
 
-@cases(_xts_cases())
-def test_aes_xts(client: BasicClient, need: Callable[..., None], where: str, v: Record) -> None:
-    need(*CIPHER_OPS)
+@cases(_xts_cases(), lambda v: imports(AES, key_bits(v), CipherAlg(CipherMode.XTS), *CIPHER_OPS))
+def test_aes_xts(client: BasicClient, where: str, v: Record) -> None:
     import_key(client, KeyKind.AES, CRYPT, CipherAlg(CipherMode.XTS), hx(v["key"]))
     tweak, pt, ct = hx(v["i"]), hx(v["pt"]), hx(v["ct"])
     assert len(pt) * 8 == int(v["dataunitlen"])
@@ -374,9 +361,9 @@ def _chacha20_cases() -> list[tuple[str, Record]]:
     return labelled("ciphers/ChaCha20/rfc7539.txt", load("ciphers/ChaCha20/rfc7539.txt"))
 
 
-@cases(_chacha20_cases())
-def test_chacha20_stream(client: BasicClient, need: Callable[..., None], where: str, v: Record) -> None:
-    need(*CIPHER_OPS)
+@cases(_chacha20_cases(),
+       lambda v: imports(CHACHA20, key_bits(v), CipherAlg(CipherMode.STREAM_CIPHER), *CIPHER_OPS))
+def test_chacha20_stream(client: BasicClient, where: str, v: Record) -> None:
     mode = CipherMode.STREAM_CIPHER
     import_key(client, KeyKind.CHACHA20, CRYPT, CipherAlg(mode), hx(v["key"]))
     # PSA's ChaCha20 starts at block 0; a vector starting at block n is the same keystream after
@@ -415,9 +402,15 @@ def _check_hmac(client: BasicClient, h: Hash, v: Record, prefix: str = "") -> No
     client.mac_verify(name, short, msg, md[:16])
 
 
-@cases(_hmac_cases())
-def test_hmac(client: BasicClient, need: Callable[..., None], where: str, v: Record) -> None:
-    need(*MAC_OPS)
+def _hmac_needs(v: Record) -> list[Need]:
+    """HMAC keys of any length (the key size does not decide), full and 16-byte MACs."""
+    h = Hash[v["hash"]]
+    return [imports(HMAC, 0, MacAlg(MacKind.HMAC, h), *MAC_OPS),
+            imports(HMAC, 0, MacAlg(MacKind.HMAC, h, 16), *MAC_OPS)]
+
+
+@NEEDS.cases("where, v", _hmac_cases(), lambda r: _hmac_needs(r[1]), ids=[w for w, _ in _hmac_cases()])
+def test_hmac(client: BasicClient, where: str, v: Record) -> None:
     _check_hmac(client, Hash[v["hash"]], v)
 
 
@@ -431,7 +424,10 @@ def sha1_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BasicClien
     svc.stop()
 
 
-@cases(labelled("HMAC/rfc-2202-sha1.txt", load("HMAC/rfc-2202-sha1.txt", start="len")))
+SHA1_VECTORS = labelled("HMAC/rfc-2202-sha1.txt", load("HMAC/rfc-2202-sha1.txt", start="len"))
+
+
+@pytest.mark.parametrize(("where", "v"), SHA1_VECTORS, ids=[w for w, _ in SHA1_VECTORS])
 def test_hmac_sha1(sha1_client: BasicClient, where: str, v: Record) -> None:
     _check_hmac(sha1_client, Hash.SHA_1, v, prefix=where)  # one client: a key name per vector
 
@@ -444,9 +440,8 @@ def _cmac_cases() -> list[tuple[str, Record]]:
     return out
 
 
-@cases(_cmac_cases())
-def test_cmac(client: BasicClient, need: Callable[..., None], where: str, v: Record) -> None:
-    need(*MAC_OPS)
+@cases(_cmac_cases(), lambda v: imports(AES, key_bits(v), MacAlg(MacKind.CMAC), *MAC_OPS))
+def test_cmac(client: BasicClient, where: str, v: Record) -> None:
     alg = MacAlg(MacKind.CMAC)
     import_key(client, KeyKind.AES, MACS, alg, hx(v["key"]))
     msg, mac = hx(v["message"]), hx(v["output"])
@@ -473,3 +468,11 @@ def test_vector_selection_is_bounded_and_complete() -> None:
                                    _ccm_decrypt_cases, _chachapoly_cases, _block_mode_cases,
                                    _xts_cases, _chacha20_cases, _hmac_cases, _cmac_cases))
     assert 300 < total < 1000
+
+
+# -- what a provider's table lacks is refused ----------------------------------------------------
+
+
+@NEEDS.refusals()
+def test_unsupported_needs_are_refused(client: BasicClient, table: Pinned, need: Need) -> None:
+    assert_refused(client, table, need)
