@@ -11,10 +11,10 @@ Derived from the service with regen.py (issue 12), then reviewed against docs/pr
 - Signatures: PKCS#1 v1.5, PSS and ECDSA with SHA-1 (not at generation: deprecated), SHA-256,
   SHA-384, SHA-512, or any hash; no SHA-224, no deterministic ECDSA, ECDSA_ANY or raw PKCS#1.
   Encryption: PKCS#1 v1.5 and OAEP with SHA-1 (not at generation)/256/384/512.
-- Doubtful: (1) the docs say "RSA public key of 1024 to 4096 bits", but only those four sizes
-  import (1025-1031 and 1536 are NotSupported): the docs or RSA_PUBLIC_BITS should say the same;
-  (2) Generate/Import of a SECP-R1 key whose policy names ECDH answers NotSupported, yet
-  PsaGenerateKey and PsaImportKey create such a key (capabilities/known_bugs.py, strict xfail).
+- Doubtful: (1) the docs said "RSA public key of 1024 to 4096 bits", but only those four sizes
+  import (1025-1031 and 1536 are NotSupported): the docs now name the four sizes;
+  (2) Generate/Import of a SECP-R1 key whose policy names ECDH answers NotSupported, and
+  PsaGenerateKey and PsaImportKey now refuse such a key too (they created it before).
 """
 
 # ListOpcodes with include_extensions (Opcode member names).

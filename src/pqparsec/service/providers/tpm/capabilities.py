@@ -10,11 +10,13 @@ from pqparsec.protocol.psa import (
     EncryptAlg,
     EncryptKind,
     Hash,
+    KeyAgreementAlg,
     KeyAttributes,
     KeyType,
     NoAlgorithm,
     SignAlg,
     SignKind,
+    describe_algorithm,
 )
 from pqparsec.protocol.psa.policy import deprecated_reason, not_supported, sign_alg_compatible
 
@@ -93,6 +95,9 @@ def check_policy(attrs: KeyAttributes) -> None:
         check_sign_alg(kt, alg)
     elif isinstance(alg, EncryptAlg) and kt.is_rsa:
         check_encrypt_alg(kt, alg)
+    elif isinstance(alg, KeyAgreementAlg) and kt.is_ecc:
+        raise not_supported("the TPM provider does no key agreement: a key whose policy names "
+                            f"{describe_algorithm(alg)} could never be used")
 
 
 _OPERATION_FLAGS = ("encrypt", "decrypt", "sign_message", "verify_message", "sign_hash",
