@@ -13,7 +13,7 @@ APT_PACKAGES := openssl swtpm swtpm-tools softhsm2 tpm2-tools libtss2-dev pkg-co
 	python3-dev systemd procps
 APT_PROGRAMS := openssl swtpm softhsm2-util tpm2_pcrextend pkg-config gcc systemd-analyze pkill
 
-.PHONY: run test lint typecheck pytest proto bench dist deps sysdeps clean
+.PHONY: run test lint typecheck pytest coverage proto bench dist deps sysdeps clean
 
 # `make run`: the core only (wheels, no compiler): the software provider and everything else.
 $(CORE_STAMP): pyproject.toml
@@ -53,6 +53,18 @@ pytest: $(STAMP)
 
 test: sysdeps $(STAMP) lint typecheck pytest
 
+# Line coverage of the whole suite, the child processes included (`pqparsec serve`, the CLI, the
+# SLH-DSA workers): COVERAGE_PROCESS_START makes coverage's .pth hook measure every venv Python the
+# tests start; each process writes its own data file ([tool.coverage.run] parallel) into a
+# world-writable sticky directory, because some children run as other users. The report is printed
+# even when a test fails; the target then fails with pytest's status. Not part of `make test`.
+coverage: $(STAMP)
+	data=$$(mktemp -d /tmp/pqparsec-coverage-XXXXXX) && chmod 1777 "$$data" || exit 1; rm -f .coverage; \
+	COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml COVERAGE_FILE="$$data/.coverage" \
+	  $(VENV)/bin/coverage run -m pytest -q; rc=$$?; \
+	$(VENV)/bin/coverage combine -q "$$data" && $(VENV)/bin/coverage report; cov=$$?; \
+	rm -rf "$$data"; exit $$(( rc ? rc : cov ))
+
 proto: $(STAMP)
 	$(VPY) -m grpc_tools.protoc -I src --python_out=src $(PROTO_DIR)/*.proto
 
@@ -66,4 +78,4 @@ dist: $(STAMP)
 	$(VPY) -m build --outdir dist .
 
 clean:
-	rm -rf $(VENV) dist .pqparsec .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) dist .pqparsec .mypy_cache .ruff_cache .pytest_cache .coverage .coverage.*

@@ -7,7 +7,7 @@ has no deterministic ECDSA, no AES-CCM, no unauthenticated ciphers and no key ag
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -82,6 +82,21 @@ def service(make_service: Maker, hsm: SoftHsm, token: TokenInfo) -> ServiceProce
     return make_service(hsm.table(token), core={"allow_deprecated": True}).start()
 
 
+@pytest.fixture(scope="module")
+def refusing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServiceProcess, SoftHsm,
+                                                                          TokenInfo]]:
+    """One token and service for every refusal case: a refused key leaves nothing behind (each
+    case checks that), so the cases need no fresh service of their own."""
+    tmp = str(tmp_path_factory.mktemp("p11-refusals"))
+    hsm = SoftHsm(tmp)
+    token = hsm.init_token("pqp-refusals")
+    svc = ServiceProcess(tmp, env=hsm.env, auth_type="Direct", admins=["admin"],
+                         providers=[hsm.table(token)], core={"allow_deprecated": True})
+    svc.start()
+    yield svc, hsm, token
+    svc.stop()
+
+
 def compatible_policy(a: KeyAttributes) -> bool:
     return not isinstance(a.algorithm, EncryptAlg) or a.key_type.is_rsa
 
@@ -92,8 +107,9 @@ def nothing_made(client: BasicClient, hsm: SoftHsm, token: TokenInfo) -> None:
 
 
 @pytest.mark.parametrize("case", UNUSABLE, ids=[c[0] for c in UNUSABLE])
-def test_unusable_policy_is_refused(service: ServiceProcess, hsm: SoftHsm, token: TokenInfo,
+def test_unusable_policy_is_refused(refusing: tuple[ServiceProcess, SoftHsm, TokenInfo],
                                     case: tuple[str, KeyAttributes, bytes]) -> None:
+    service, hsm, token = refusing
     _, a, data = case
     c = service.client("app")
     assert not c.can_do_crypto(CheckType.GENERATE, a)
