@@ -1,17 +1,19 @@
 """CanDoCrypto answers the operations (issue 12), on every provider: for cells where pinning the
 tables showed an answer to be doubtful, the answer must be what the operation does. Success
-means the key can be made and used; a refusal, that it cannot. The cells where a provider still
-answers wrong are bugs in src/, each a strict xfail naming the bug (the pinned tables keep the
-current answers, so fixing one fails test_pinned_capabilities.py too: update both)."""
+means the key can be made and used; a refusal, that it cannot. A cell where a provider answers
+wrong is a bug in src/, to be marked a strict xfail naming the bug (`bugs=` of `NEEDS.cases`)
+while the pinned tables keep the current answer; fixing it fails test_pinned_capabilities.py too,
+so both are updated with the fix. None is open."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 from collections.abc import Callable
 
 from capabilities import Pinned, alg_name
-from capabilities.needs import Need, Needs, assert_refused, generates, imports
+from capabilities.needs import Need, Needs, assert_refused, generates, imports, status_of
 
 from pqparsec.client import BasicClient, ServiceError
 from pqparsec.protocol.opcodes import Opcode
@@ -33,6 +35,7 @@ from pqparsec.protocol.psa import (
     SlhDsaFamily,
     UsageFlags,
 )
+from pqparsec.protocol.status import ResponseStatus
 
 NEEDS = Needs()
 _names = itertools.count()
@@ -60,16 +63,7 @@ DEPRECATED = [(P256, 256, SignAlg(SignKind.ECDSA, Hash.SHA_1)),
               (RSA, 1024, EncryptAlg(EncryptKind.RSA_OAEP, Hash.SHA_1))]
 
 
-def _pkcs11_deprecated(provider: str, case: tuple[KeyType, int, Algorithm]) -> str | None:
-    if provider == "pkcs11":
-        return ("PKCS#11 provider: CanDoCrypto (Generate) answers Success for a key whose policy "
-                "names a deprecated hash (SHA-1, MD5), but PsaGenerateKey refuses it with "
-                "DeprecatedPrimitive (without allow_deprecated); pkcs11/capabilities.py has no "
-                "deprecation check, unlike the software and TPM providers")
-    return None
-
-
-@NEEDS.cases("case", DEPRECATED, lambda c: [generates(c[0], c[1])], bugs=_pkcs11_deprecated,
+@NEEDS.cases("case", DEPRECATED, lambda c: [generates(c[0], c[1])],
              ids=lambda c: f"{c[0].describe()}-{c[1]}-{alg_name(c[2])}")
 def test_generate_answer_for_deprecated_hashes(client: BasicClient,
                                                case: tuple[KeyType, int, Algorithm]) -> None:
@@ -88,18 +82,6 @@ ODD_MACS = [(HMAC_KEY, MacAlg(MacKind.HMAC, Hash.SHA_256, 33)), (AES_KEY, MacAlg
             (HMAC_KEY, MacAlg(MacKind.HMAC, Hash.SHA_256, 16))]
 
 
-def _pkcs11_mac(provider: str, case: tuple[KeyType, MacAlg]) -> str | None:
-    if provider == "pkcs11" and case[1].length in (17, 33):
-        return ("PKCS#11 provider: CanDoCrypto (Use) answers Success for a MAC truncated to more "
-                "bytes than the MAC has (HMAC-SHA-256 to 33, CMAC to 17), which PsaMacCompute "
-                "refuses with InvalidArgument (pkcs11/caps.check_mac checks no length)")
-    if provider == "pkcs11" and case[1].hash == Hash.SHA_1:
-        return ("PKCS#11 provider: CanDoCrypto (Use) answers Success for HMAC-SHA-1, which "
-                "PsaMacCompute refuses with DeprecatedPrimitive (without allow_deprecated); the "
-                "software provider answers NotSupported")
-    return None
-
-
 def _mac_family(c: tuple[KeyType, MacAlg]) -> list[Need]:
     """The provider does this kind of MAC at all (HMAC-SHA-256, CMAC)."""
     kt, alg = c
@@ -108,9 +90,7 @@ def _mac_family(c: tuple[KeyType, MacAlg]) -> list[Need]:
                     Opcode.PSA_MAC_COMPUTE, Opcode.PSA_IMPORT_KEY)]
 
 
-@NEEDS.cases("case", ODD_MACS, _mac_family,
-             bugs=_pkcs11_mac,
-             ids=lambda c: alg_name(c[1]))
+@NEEDS.cases("case", ODD_MACS, _mac_family, ids=lambda c: alg_name(c[1]))
 def test_use_answer_for_odd_macs(client: BasicClient, case: tuple[KeyType, MacAlg]) -> None:
     kt, alg = case
     answer = client.can_do_crypto(CheckType.USE, KeyAttributes(kt, 128, KeyPolicy(MACS, alg)))
@@ -130,18 +110,9 @@ PREHASH = [(kt, kind, h) for kt, kind in ((ML_DSA, SignKind.HASH_ML_DSA), (SLH_D
                      Hash.SHA3_256)]
 
 
-def _software_prehash(provider: str, case: tuple[KeyType, SignKind, Hash]) -> str | None:
-    if provider == "software" and case[2] not in (Hash.SHA_256, Hash.SHA3_256):
-        return ("software provider: CanDoCrypto (Generate) answers Success for HashML-DSA / "
-                "HashSLH-DSA with MD2, MD4, MD5, SHA-1 or RIPEMD-160, which docs/pqc.md says are "
-                "not pre-hashes; PsaGenerateKey refuses MD2/MD4/MD5/SHA-1 (DeprecatedPrimitive) "
-                "and with RIPEMD-160 the key is made but PsaSignMessage answers NotSupported")
-    return None
-
-
 @NEEDS.cases("case", PREHASH, lambda c: [generates(c[0], 128, SignAlg(c[1], Hash.SHA_256),
                                                    Opcode.PSA_SIGN_MESSAGE)],
-             bugs=_software_prehash, ids=lambda c: f"{c[1].name}-{c[2].name}")
+             ids=lambda c: f"{c[1].name}-{c[2].name}")
 def test_generate_answer_for_prehash_signatures(client: BasicClient,
                                                 case: tuple[KeyType, SignKind, Hash]) -> None:
     kt, kind, h = case
@@ -151,6 +122,32 @@ def test_generate_answer_for_prehash_signatures(client: BasicClient,
     k = f"pq-{next(_names)}"
     made = _works(lambda: client.generate_key(k, a))
     assert answer == (made and _works(lambda: client.sign_message(k, alg, b"data")))
+
+
+BAD_PREHASH = [c for c in PREHASH if c[2] not in (Hash.SHA_256, Hash.SHA3_256)]
+
+
+@NEEDS.cases("case", BAD_PREHASH, lambda c: [generates(c[0], 128, SignAlg(c[1], Hash.SHA_256),
+                                                       Opcode.PSA_IMPORT_KEY,
+                                                       Opcode.PSA_EXPORT_KEY,
+                                                       Opcode.PSA_EXPORT_PUBLIC_KEY)],
+             ids=lambda c: f"{c[1].name}-{c[2].name}")
+def test_keys_with_a_hash_that_is_no_prehash_are_not_made(client: BasicClient,
+                                                         case: tuple[KeyType, SignKind, Hash]) -> None:
+    """A HashML-DSA / HashSLH-DSA key whose policy names a hash that is not a pre-hash could
+    never sign or verify: generating or importing it (key pair or public key) is NotSupported,
+    deprecated hash or not."""
+    kt, kind, h = case
+    exportable = dataclasses.replace(SIGN, export=True)
+    good = KeyAttributes(kt, 128, KeyPolicy(exportable, SignAlg(kind, Hash.SHA_256)))
+    client.generate_key("good", good)
+    pair, public = client.export_key("good"), client.export_public_key("good")
+    bad = KeyPolicy(SIGN, SignAlg(kind, h))
+    for make in (lambda: client.generate_key("bad", KeyAttributes(kt, 128, bad)),
+                 lambda: client.import_key("bad", KeyAttributes(kt, 128, bad), pair),
+                 lambda: client.import_key("bad", KeyAttributes(kt.public_type(), 128, bad), public)):
+        assert status_of(make) == ResponseStatus.PSA_ERROR_NOT_SUPPORTED
+    assert [k.name for k in client.list_keys(include_extensions=True)] == ["good"]
 
 
 @NEEDS.refusals()

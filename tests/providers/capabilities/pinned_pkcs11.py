@@ -12,13 +12,13 @@ What the review checked, and found:
   service), PSS with SHA-1/SHA-2, ECDSA and ECDSA_ANY, raw PKCS#1 v1.5; no deterministic ECDSA.
   OAEP with SHA-1 only (measured on the token), GCM with 4/8/12-16-byte tags, no CCM.
 - An algorithm that does not fit the key type answers NotPermitted (REFUSED), as the docs say.
-- Doubtful: (1) Generate with a deprecated hash (ECDSA/RSA with SHA-1 or MD5, OAEP-SHA-1)
-  answers Success, but PsaGenerateKey refuses it (DeprecatedPrimitive); (2) Use of HMAC-SHA-1
-  answers Success, PsaMacCompute refuses it (DeprecatedPrimitive); (3) HMAC-SHA-256 truncated to
-  33 bytes and CMAC to 17 answer Success, PsaMacCompute refuses them (InvalidArgument). Pinned as
-  answered; see test_capability_answers_issue12.py (strict xfail). Also: GCM nonces over 128
-  bytes give a wrong ciphertext (test_symmetric.py, strict xfail), though the docs promise any
-  nonce length.
+- Deprecated primitives, as the software provider answers (issue 12, fixed): a SHA-1 or MD5
+  policy (ECDSA, PKCS#1 v1.5, PSS, OAEP-SHA-1) is use and import only, not generate
+  (PsaGenerateKey answers DeprecatedPrimitive); HMAC-SHA-1 not at all (PsaMacCompute refuses it).
+  So OAEP keys of SoftHSM2, SHA-1 only, cannot be generated without allow_deprecated.
+- MACs truncated to more bytes than the MAC has (HMAC-SHA-256 to 33, CMAC to 17) are
+  NotSupported, as in the software provider (the operation: InvalidArgument). GCM nonces over
+  128 bytes are refused by the operation (NotSupported; test_symmetric.py), not a cell here.
 """
 
 # ListOpcodes with include_extensions (Opcode member names).
@@ -54,11 +54,11 @@ SUPPORTED: dict[str, dict[str, str]] = {
         "RsaKeyPair/2048": (
             "RSA_PKCS1V15_SIGN(SHA_256) RSA_PKCS1V15_SIGN(SHA_384) RSA_PKCS1V15_SIGN(SHA_512) "
             "RSA_PKCS1V15_SIGN(ANY_HASH) RSA_PSS(SHA_256) RSA_PSS(SHA_384) RSA_PSS(SHA_512) "
-            "RSA_PSS(ANY_HASH) RSA_PKCS1V15_SIGN_RAW RSA_PKCS1V15_SIGN(MD5) "
-            "RSA_PKCS1V15_SIGN(SHA_1) RSA_PKCS1V15_SIGN(SHA_224) RSA_PKCS1V15_SIGN(SHA_512_224) "
-            "RSA_PKCS1V15_SIGN(SHA_512_256) RSA_PKCS1V15_SIGN(SHA3_224) "
-            "RSA_PKCS1V15_SIGN(SHA3_256) RSA_PKCS1V15_SIGN(SHA3_384) RSA_PKCS1V15_SIGN(SHA3_512) "
-            "RSA_PSS(SHA_1) RSA_PSS(SHA_224)"),
+            "RSA_PSS(ANY_HASH) RSA_PKCS1V15_SIGN_RAW RSA_PKCS1V15_SIGN(MD5)[use,import] "
+            "RSA_PKCS1V15_SIGN(SHA_1)[use,import] RSA_PKCS1V15_SIGN(SHA_224) "
+            "RSA_PKCS1V15_SIGN(SHA_512_224) RSA_PKCS1V15_SIGN(SHA_512_256) "
+            "RSA_PKCS1V15_SIGN(SHA3_224) RSA_PKCS1V15_SIGN(SHA3_256) RSA_PKCS1V15_SIGN(SHA3_384) "
+            "RSA_PKCS1V15_SIGN(SHA3_512) RSA_PSS(SHA_1)[use,import] RSA_PSS(SHA_224)"),
         "RsaPublicKey/0": (
             "RSA_PKCS1V15_SIGN(SHA_256)[use,import] RSA_PKCS1V15_SIGN(SHA_384)[use,import] "
             "RSA_PKCS1V15_SIGN(SHA_512)[use,import] RSA_PKCS1V15_SIGN(ANY_HASH)[use,import] "
@@ -79,9 +79,9 @@ SUPPORTED: dict[str, dict[str, str]] = {
             "RSA_PSS(SHA_224)[use,import]"),
         "EccKeyPair(SECP_R1)/0": "ECDSA(SHA_256) ECDSA(SHA_384) ECDSA(SHA_512) ECDSA(ANY_HASH) ECDSA_ANY",
         "EccKeyPair(SECP_R1)/256": (
-            "ECDSA(SHA_256) ECDSA(SHA_384) ECDSA(SHA_512) ECDSA(ANY_HASH) ECDSA_ANY ECDSA(MD5) "
-            "ECDSA(SHA_1) ECDSA(SHA_224) ECDSA(SHA_512_224) ECDSA(SHA_512_256) ECDSA(SHA3_224) "
-            "ECDSA(SHA3_256) ECDSA(SHA3_384) ECDSA(SHA3_512)"),
+            "ECDSA(SHA_256) ECDSA(SHA_384) ECDSA(SHA_512) ECDSA(ANY_HASH) ECDSA_ANY "
+            "ECDSA(MD5)[use,import] ECDSA(SHA_1)[use,import] ECDSA(SHA_224) ECDSA(SHA_512_224) "
+            "ECDSA(SHA_512_256) ECDSA(SHA3_224) ECDSA(SHA3_256) ECDSA(SHA3_384) ECDSA(SHA3_512)"),
         "EccKeyPair(SECP_R1)/384": "ECDSA(SHA_256) ECDSA(SHA_384) ECDSA(SHA_512) ECDSA(ANY_HASH) ECDSA_ANY",
         "EccKeyPair(SECP_R1)/521": "ECDSA(SHA_256) ECDSA(SHA_384) ECDSA(SHA_512) ECDSA(ANY_HASH) ECDSA_ANY",
         "EccPublicKey(SECP_R1)/256": (
@@ -136,8 +136,8 @@ SUPPORTED: dict[str, dict[str, str]] = {
             "RSA_PKCS1V15_SIGN(SHA3_512)[use,import]"),
     },
     "encrypt": {
-        "RsaKeyPair/1024": "RSA_PKCS1V15_CRYPT RSA_OAEP(SHA_1)",
-        "RsaKeyPair/2048": "RSA_PKCS1V15_CRYPT RSA_OAEP(SHA_1)",
+        "RsaKeyPair/1024": "RSA_PKCS1V15_CRYPT RSA_OAEP(SHA_1)[use,import]",
+        "RsaKeyPair/2048": "RSA_PKCS1V15_CRYPT RSA_OAEP(SHA_1)[use,import]",
         "RsaPublicKey/2048": "RSA_PKCS1V15_CRYPT[use,import] RSA_OAEP(SHA_1)[use,import]",
     },
     "aead": {
@@ -147,21 +147,18 @@ SUPPORTED: dict[str, dict[str, str]] = {
     },
     "mac": {
         "Hmac/0": (
-            "HMAC(SHA_1) HMAC(SHA_224) HMAC(SHA_256) HMAC(SHA_384) HMAC(SHA_512) HMAC(SHA_1)/16 "
-            "HMAC(SHA_224)/16 HMAC(SHA_256)/16 HMAC(SHA_384)/16 HMAC(SHA_512)/16 HMAC(SHA_256)/4 "
-            "HMAC(SHA_256)/32 HMAC(SHA_256)/33"),
+            "HMAC(SHA_224) HMAC(SHA_256) HMAC(SHA_384) HMAC(SHA_512) HMAC(SHA_224)/16 "
+            "HMAC(SHA_256)/16 HMAC(SHA_384)/16 HMAC(SHA_512)/16 HMAC(SHA_256)/4 HMAC(SHA_256)/32"),
         "Hmac/160": (
-            "HMAC(SHA_1) HMAC(SHA_224) HMAC(SHA_256) HMAC(SHA_384) HMAC(SHA_512) HMAC(SHA_1)/16 "
-            "HMAC(SHA_224)/16 HMAC(SHA_256)/16 HMAC(SHA_384)/16 HMAC(SHA_512)/16 HMAC(SHA_256)/4 "
-            "HMAC(SHA_256)/32 HMAC(SHA_256)/33"),
+            "HMAC(SHA_224) HMAC(SHA_256) HMAC(SHA_384) HMAC(SHA_512) HMAC(SHA_224)/16 "
+            "HMAC(SHA_256)/16 HMAC(SHA_384)/16 HMAC(SHA_512)/16 HMAC(SHA_256)/4 HMAC(SHA_256)/32"),
         "Hmac/256": (
-            "HMAC(SHA_1) HMAC(SHA_224) HMAC(SHA_256) HMAC(SHA_384) HMAC(SHA_512) HMAC(SHA_1)/16 "
-            "HMAC(SHA_224)/16 HMAC(SHA_256)/16 HMAC(SHA_384)/16 HMAC(SHA_512)/16 HMAC(SHA_256)/4 "
-            "HMAC(SHA_256)/32 HMAC(SHA_256)/33"),
+            "HMAC(SHA_224) HMAC(SHA_256) HMAC(SHA_384) HMAC(SHA_512) HMAC(SHA_224)/16 "
+            "HMAC(SHA_256)/16 HMAC(SHA_384)/16 HMAC(SHA_512)/16 HMAC(SHA_256)/4 HMAC(SHA_256)/32"),
         "Hmac/128": "HMAC(SHA_256) HMAC(SHA_512)",
-        "Aes/128": "CMAC CMAC/4 CMAC/8 CMAC/15 CMAC/16 CMAC/17",
-        "Aes/192": "CMAC CMAC/4 CMAC/8 CMAC/15 CMAC/16 CMAC/17",
-        "Aes/256": "CMAC CMAC/4 CMAC/8 CMAC/15 CMAC/16 CMAC/17",
+        "Aes/128": "CMAC CMAC/4 CMAC/8 CMAC/15 CMAC/16",
+        "Aes/192": "CMAC CMAC/4 CMAC/8 CMAC/15 CMAC/16",
+        "Aes/256": "CMAC CMAC/4 CMAC/8 CMAC/15 CMAC/16",
     },
 }
 

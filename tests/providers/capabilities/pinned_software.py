@@ -14,10 +14,9 @@ docs/pqc.md. What the review checked, and found:
 - Deprecated primitives (SHA-1, MD5 in a policy): use and import yes, generation no; HMAC-SHA-1
   and HMAC-MD5 not at all (refused at use without allow_deprecated).
 - Hashes: all but MD2 and MD4, as compatibility.md says.
-- Doubtful: HashML-DSA and HashSLH-DSA answer Success with MD2, MD4, MD5, SHA-1 and RIPEMD-160,
-  which pqc.md says are not pre-hashes; the operations refuse them (DeprecatedPrimitive at
-  generation, NotSupported at signing). Pinned as answered; see
-  test_capability_answers_issue12.py (strict xfail).
+- HashML-DSA and HashSLH-DSA: the pre-hashes of pqc.md only (SHA-2, SHA-3); with MD2, MD4, MD5,
+  SHA-1 or RIPEMD-160 every check is NotSupported, and creating such a key is refused
+  (NotSupported) since it could never sign (issue 12, fixed; test_capability_answers_issue12.py).
 """
 
 # ListOpcodes with include_extensions (Opcode member names).
@@ -218,27 +217,23 @@ SUPPORTED: dict[str, dict[str, str]] = {
         "EccPublicKey(TWISTED_EDWARDS)/255": "PURE_EDDSA[use,import]",
         "MlDsaKeyPair/128": (
             "ML_DSA DETERMINISTIC_ML_DSA HASH_ML_DSA(SHA_256) DETERMINISTIC_HASH_ML_DSA(SHA_256) "
-            "HASH_ML_DSA(MD2) HASH_ML_DSA(MD4) HASH_ML_DSA(MD5) HASH_ML_DSA(RIPEMD160) "
-            "HASH_ML_DSA(SHA_1) HASH_ML_DSA(SHA_224) HASH_ML_DSA(SHA_384) HASH_ML_DSA(SHA_512) "
+            "HASH_ML_DSA(SHA_224) HASH_ML_DSA(SHA_384) HASH_ML_DSA(SHA_512) "
             "HASH_ML_DSA(SHA_512_224) HASH_ML_DSA(SHA_512_256) HASH_ML_DSA(SHA3_224) "
             "HASH_ML_DSA(SHA3_256) HASH_ML_DSA(SHA3_384) HASH_ML_DSA(SHA3_512) "
-            "DETERMINISTIC_HASH_ML_DSA(MD2) DETERMINISTIC_HASH_ML_DSA(MD4) "
-            "DETERMINISTIC_HASH_ML_DSA(MD5) DETERMINISTIC_HASH_ML_DSA(RIPEMD160) "
-            "DETERMINISTIC_HASH_ML_DSA(SHA_1) DETERMINISTIC_HASH_ML_DSA(SHA_224) "
-            "DETERMINISTIC_HASH_ML_DSA(SHA_384) DETERMINISTIC_HASH_ML_DSA(SHA_512) "
-            "DETERMINISTIC_HASH_ML_DSA(SHA_512_224) DETERMINISTIC_HASH_ML_DSA(SHA_512_256) "
-            "DETERMINISTIC_HASH_ML_DSA(SHA3_224) DETERMINISTIC_HASH_ML_DSA(SHA3_256) "
-            "DETERMINISTIC_HASH_ML_DSA(SHA3_384) DETERMINISTIC_HASH_ML_DSA(SHA3_512)"),
+            "DETERMINISTIC_HASH_ML_DSA(SHA_224) DETERMINISTIC_HASH_ML_DSA(SHA_384) "
+            "DETERMINISTIC_HASH_ML_DSA(SHA_512) DETERMINISTIC_HASH_ML_DSA(SHA_512_224) "
+            "DETERMINISTIC_HASH_ML_DSA(SHA_512_256) DETERMINISTIC_HASH_ML_DSA(SHA3_224) "
+            "DETERMINISTIC_HASH_ML_DSA(SHA3_256) DETERMINISTIC_HASH_ML_DSA(SHA3_384) "
+            "DETERMINISTIC_HASH_ML_DSA(SHA3_512)"),
         "MlDsaPublicKey/128": (
             "ML_DSA[use,import] DETERMINISTIC_ML_DSA[use,import] HASH_ML_DSA(SHA_256)[use,import] "
             "DETERMINISTIC_HASH_ML_DSA(SHA_256)[use,import]"),
         "SlhDsaKeyPair(SHA2_F)/128": (
             "SLH_DSA DETERMINISTIC_SLH_DSA HASH_SLH_DSA(SHA_256) "
-            "DETERMINISTIC_HASH_SLH_DSA(SHA_256) HASH_SLH_DSA(MD2) HASH_SLH_DSA(MD4) "
-            "HASH_SLH_DSA(MD5) HASH_SLH_DSA(RIPEMD160) HASH_SLH_DSA(SHA_1) HASH_SLH_DSA(SHA_224) "
-            "HASH_SLH_DSA(SHA_384) HASH_SLH_DSA(SHA_512) HASH_SLH_DSA(SHA_512_224) "
-            "HASH_SLH_DSA(SHA_512_256) HASH_SLH_DSA(SHA3_224) HASH_SLH_DSA(SHA3_256) "
-            "HASH_SLH_DSA(SHA3_384) HASH_SLH_DSA(SHA3_512)"),
+            "DETERMINISTIC_HASH_SLH_DSA(SHA_256) HASH_SLH_DSA(SHA_224) HASH_SLH_DSA(SHA_384) "
+            "HASH_SLH_DSA(SHA_512) HASH_SLH_DSA(SHA_512_224) HASH_SLH_DSA(SHA_512_256) "
+            "HASH_SLH_DSA(SHA3_224) HASH_SLH_DSA(SHA3_256) HASH_SLH_DSA(SHA3_384) "
+            "HASH_SLH_DSA(SHA3_512)"),
         "RsaPublicKey/1024": (
             "RSA_PKCS1V15_SIGN(MD5)[use,import] RSA_PKCS1V15_SIGN(RIPEMD160)[use,import] "
             "RSA_PKCS1V15_SIGN(SHA_1)[use,import] RSA_PKCS1V15_SIGN(SHA_224)[use,import] "

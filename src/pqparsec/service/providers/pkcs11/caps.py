@@ -34,7 +34,12 @@ from pqparsec.protocol.psa import (
     SignAlg,
     SignKind,
 )
-from pqparsec.protocol.psa.policy import invalid_argument, not_supported, sign_alg_compatible
+from pqparsec.protocol.psa.policy import (
+    DEPRECATED_HASHES,
+    invalid_argument,
+    not_supported,
+    sign_alg_compatible,
+)
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.providers.pkcs11 import formats
 from pqparsec.service.providers.pkcs11.token import Token
@@ -61,6 +66,13 @@ SIGN_HASHES = frozenset(formats.HASH_OIDS)
 RSA_LIMITS = (1024, 4096)
 AES_BITS = frozenset({128, 192, 256})
 GCM_TAG_LENGTHS = frozenset({4, 8, 12, 13, 14, 15, 16})
+# The longest GCM nonce (IV) we hand a token. GCM defines any length, but OpenSSL 3 refuses IVs
+# over 128 bytes, and SoftHSM2 on OpenSSL 3 ignores that refusal and returns a wrong ciphertext
+# with CKR_OK. A token's mechanism info does not say, so longer nonces are NotSupported, as the
+# software provider answers for a nonce length it need not support.
+GCM_MAX_NONCE = 128
+MIN_MAC_LENGTH = 4  # the shortest truncated MAC, as in the software provider
+AES_BLOCK = 16
 HMAC_MIN_BLOCK = 64  # the smallest block size of the HMAC hashes (SHA-1, SHA-224, SHA-256)
 _CRYPTO_HASHES: dict[Hash, type[hashes.HashAlgorithm]] = {
     Hash.SHA_1: hashes.SHA1, Hash.SHA_224: hashes.SHA224, Hash.SHA_256: hashes.SHA256,
@@ -162,7 +174,7 @@ class TokenCaps:
         stored but never usable: NotSupported, as CanDoCrypto answers. A policy naming an
         algorithm no key of its type can do is accepted, as by the software provider: using
         the key is then InvalidArgument. So is a parameter the algorithm does not define (a GCM
-        tag length), which only the operation refuses."""
+        tag or MAC length), which only the operation refuses."""
         alg = attrs.algorithm
         if isinstance(alg, NoAlgorithm) or not compatible(attrs.key_type, alg):
             return
@@ -220,6 +232,13 @@ class TokenCaps:
         if alg.effective_tag_length not in GCM_TAG_LENGTHS:
             raise invalid_argument(f"GCM tags cannot be {alg.effective_tag_length} bytes")
 
+    @staticmethod
+    def check_aead_nonce(nonce: bytes) -> None:
+        """A GCM nonce longer than GCM_MAX_NONCE: NotSupported (see there)."""
+        if len(nonce) > GCM_MAX_NONCE:
+            raise not_supported(f"GCM nonces of {len(nonce)} bytes are not supported by the "
+                                f"PKCS#11 provider (at most {GCM_MAX_NONCE})")
+
     def check_mac(self, alg: MacAlg) -> None:
         ok = alg.hash in self.hmac if alg.kind == MacKind.HMAC else \
             alg.kind == MacKind.CMAC and bool(self.aes_bits) and self.aes_cmac
@@ -227,8 +246,31 @@ class TokenCaps:
             name = f"({alg.hash.name})" if alg.hash else ""
             raise not_supported(f"{alg.kind.name}{name} is not supported by this token")
 
+    @staticmethod
+    def check_mac_not_deprecated(alg: MacAlg, allow_deprecated: bool) -> None:
+        """HMAC with a deprecated hash (SHA-1): DeprecatedPrimitive unless allowed, as in the
+        software provider."""
+        if alg.hash in DEPRECATED_HASHES and not allow_deprecated:
+            assert alg.hash is not None
+            raise ParsecError(ResponseStatus.DEPRECATED_PRIMITIVE,
+                              f"HMAC with {alg.hash.name} is deprecated (set "
+                              "core_settings.allow_deprecated = true to allow it)")
+
+    @staticmethod
+    def mac_length(alg: MacAlg) -> int:
+        """The length of the MAC `alg` gives: InvalidArgument for a truncation to fewer than
+        MIN_MAC_LENGTH or more bytes than the MAC has."""
+        full = alg.hash.digest_size if alg.kind == MacKind.HMAC and alg.hash else AES_BLOCK
+        length = full if alg.length is None else alg.length
+        if not MIN_MAC_LENGTH <= length <= full:
+            raise invalid_argument(f"a {alg.kind.name} MAC can be truncated to {MIN_MAC_LENGTH}-"
+                                   f"{full} bytes, not {length}")
+        return length
+
     def check_algorithm(self, alg: Algorithm) -> None:
-        """Whether an algorithm (of a compatible key) can be used at all."""
+        """Whether an algorithm (of a compatible key) can be used at all: NotSupported when the
+        token cannot do it, InvalidArgument for a parameter the algorithm does not define (a GCM
+        tag or MAC length)."""
         if isinstance(alg, SignAlg):
             self.check_sign(alg)
         elif isinstance(alg, EncryptAlg):
@@ -237,6 +279,7 @@ class TokenCaps:
             self.check_aead(alg)
         elif isinstance(alg, MacAlg):
             self.check_mac(alg)
+            self.mac_length(alg)
         elif not isinstance(alg, NoAlgorithm):
             raise not_supported("this algorithm is not supported by the PKCS#11 provider")
 

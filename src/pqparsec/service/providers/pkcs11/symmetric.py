@@ -4,7 +4,9 @@ HMAC and AES-CMAC (PsaMacCompute/Verify). Without them the provider does not lis
 Checks and statuses are the software provider's, in its order: usage flag and permitted algorithm
 (NotPermitted), the key type the algorithm needs (InvalidArgument), an empty input or nonce
 (InvalidArgument), an algorithm the token cannot do (NotSupported), a tag or MAC length the
-algorithm does not define (InvalidArgument); a tag that does not verify is InvalidSignature.
+algorithm does not define (InvalidArgument), HMAC with SHA-1 (DeprecatedPrimitive unless
+allow_deprecated); a tag that does not verify is InvalidSignature. A GCM nonce over 128 bytes is
+NotSupported (caps.GCM_MAX_NONCE: SoftHSM2 would return a wrong ciphertext).
 """
 
 from __future__ import annotations
@@ -26,20 +28,12 @@ from pqparsec.protocol.operations import (
     PsaMacVerifyRequest,
 )
 from pqparsec.protocol.psa import AeadAlg, AeadKind, KeyAttributes, KeyKind, MacAlg, MacKind
-from pqparsec.protocol.psa.policy import (
-    DEPRECATED_HASHES,
-    check_alg,
-    check_usage,
-    invalid_argument,
-)
+from pqparsec.protocol.psa.policy import check_alg, check_usage, invalid_argument
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
 from pqparsec.service.key_store import KeyRecord
 from pqparsec.service.providers.pkcs11.base import Pkcs11Base
 from pqparsec.service.providers.pkcs11.caps import HMAC_MECHANISMS
-
-MIN_MAC_LENGTH = 4
-AES_BLOCK = 16
 
 
 class _CkGcmParams(ctypes.Structure):
@@ -91,6 +85,7 @@ class SymmetricOps(Pkcs11Base):
         rec = self.load(app, req.key_name)
         _check_aead(rec.attributes, req.alg, "encrypt", "AEAD encryption", req.plaintext, req.nonce)
         self.caps.check_aead(req.alg)
+        self.caps.check_aead_nonce(req.nonce)
         params = GcmParams(req.nonce, req.additional_data, 8 * req.alg.effective_tag_length)
         self.need_login("AEAD encryption")
         with self.session("AEAD encryption") as s:
@@ -103,6 +98,7 @@ class SymmetricOps(Pkcs11Base):
         _check_aead(rec.attributes, req.alg, "decrypt", "AEAD decryption", req.ciphertext,
                     req.nonce)
         self.caps.check_aead(req.alg)
+        self.caps.check_aead_nonce(req.nonce)
         if len(req.ciphertext) < req.alg.effective_tag_length:
             raise invalid_argument("the ciphertext is shorter than the tag")
         params = GcmParams(req.nonce, req.additional_data, 8 * req.alg.effective_tag_length)
@@ -121,20 +117,15 @@ class SymmetricOps(Pkcs11Base):
     # -- MAC -----------------------------------------------------------------------------------
 
     def _mac(self, rec: KeyRecord, alg: MacAlg, data: bytes) -> bytes:
+        # The checks CanDoCrypto makes too (caps.py), in the software provider's order.
         self.caps.check_mac(alg)
+        self.caps.check_mac_not_deprecated(alg, self.limits.allow_deprecated)
+        length = self.caps.mac_length(alg)
         if alg.kind == MacKind.HMAC:
             assert alg.hash is not None
-            if alg.hash in DEPRECATED_HASHES and not self.limits.allow_deprecated:
-                raise ParsecError(ResponseStatus.DEPRECATED_PRIMITIVE,
-                                  f"HMAC with {alg.hash.name} is deprecated (set "
-                                  "core_settings.allow_deprecated = true to allow it)")
-            full, mech = alg.hash.digest_size, HMAC_MECHANISMS[alg.hash]
+            mech = HMAC_MECHANISMS[alg.hash]
         else:
-            full, mech = AES_BLOCK, Mechanism.AES_CMAC
-        length = full if alg.length is None else alg.length
-        if not MIN_MAC_LENGTH <= length <= full:
-            raise invalid_argument(f"a {alg.kind.name} MAC can be truncated to {MIN_MAC_LENGTH}-"
-                                   f"{full} bytes, not {length}")
+            mech = Mechanism.AES_CMAC
         if alg.hash is not None:
             self.caps.check_hmac_key(alg.hash, rec.attributes.key_bits)
         self.need_login("computing a MAC")

@@ -162,7 +162,9 @@ class SoftwareBase(KeyProvider):
     #
     # The extension's key types (pqc.handles_key_type) have their material in pqc/, and are
     # checked in the order that module has always used: policy, then the name (AlreadyExists;
-    # an empty name is refused by `create`), then the material.
+    # an empty name is refused by `create`), then the material. The policy comes before the
+    # deprecation check, so that a key that could never be used is NotSupported whatever
+    # allow_deprecated says (HashML-DSA with SHA-1, which is no pre-hash: pqc.check_policy).
 
     def _require_new_name(self, app: Identity, key_name: str) -> None:
         if not key_name:
@@ -176,9 +178,11 @@ class SoftwareBase(KeyProvider):
 
     def psa_generate_key(self, app: Identity, req: PsaGenerateKeyRequest) -> EmptyResult:
         attrs = req.attributes
+        extension = pqc.handles_key_type(attrs.key_type)
+        if extension:
+            pqc.check_policy(attrs)  # before the deprecation check: see above
         check_not_deprecated(attrs, self.limits.allow_deprecated)
-        if pqc.handles_key_type(attrs.key_type):
-            pqc.check_policy(attrs)
+        if extension:
             self.require_free(app, req.key_name)
             material = pqc.generate(attrs)
         else:

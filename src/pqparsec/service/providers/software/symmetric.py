@@ -18,8 +18,8 @@ makes the same ones):
 - Ciphertext shorter than the tag -> InvalidArgument; a tag that does not verify -> InvalidSignature.
 - Truncated MAC of 0, fewer than 4, or more than the full length bytes -> InvalidArgument (4 bytes
   is the shortest MAC we compute: anything shorter can be forged by trial).
-- HMAC with SHA-1 only with `core_settings.allow_deprecated` (else DeprecatedPrimitive); HMAC
-  with MD2/MD4/MD5/RIPEMD-160 and CBC-MAC -> NotSupported.
+- HMAC with SHA-1 or MD5 only with `core_settings.allow_deprecated` (else DeprecatedPrimitive);
+  HMAC with a hash the provider does not compute (MD2, MD4) and CBC-MAC -> NotSupported.
 - XTS needs an AES key made of two different AES-128 keys (256 bits; 512-bit AES keys cannot be
   imported): other sizes or equal halves -> InvalidArgument; fewer than 16 bytes -> InvalidArgument.
 """

@@ -13,7 +13,9 @@ from cryptography.hazmat.primitives.asymmetric import ed448, ed25519, mlkem, x25
 
 from pqparsec.protocol.operations import CheckType
 from pqparsec.protocol.psa import (
+    PREHASH_PQC_SIGN_KINDS,
     Algorithm,
+    AnyHash,
     KemAlg,
     KemKind,
     KeyAttributes,
@@ -34,6 +36,7 @@ from pqparsec.service.providers.software.pqc.params import (
     ML_DSA_SEED,
     ML_KEM,
     ML_KEM_SEED,
+    PREHASH_OIDS,
     SLH_DSA_BITS,
     XWING_BITS,
     XWING_PK,
@@ -96,10 +99,26 @@ def alg_compatible(kt: KeyType, alg: Algorithm) -> bool:
     return False
 
 
+def prehash_supported(alg: Algorithm) -> bool:
+    """False for HashML-DSA / HashSLH-DSA with a hash that is not one of their pre-hashes
+    (`PREHASH_OIDS`: SHA-2, SHA-3; not MD2, MD4, MD5, SHA-1, RIPEMD-160), which can neither sign
+    nor verify. The wildcard is fine: it permits the pre-hashes too."""
+    if not isinstance(alg, SignAlg) or alg.kind not in PREHASH_PQC_SIGN_KINDS:
+        return True
+    return isinstance(alg.hash, AnyHash) or alg.hash in PREHASH_OIDS
+
+
 def check_policy(attrs: KeyAttributes) -> None:
-    """InvalidArgument for a key whose policy permits an algorithm its type cannot perform."""
-    if not alg_compatible(attrs.key_type, attrs.algorithm):
-        raise invalid_argument(f"a {attrs.key_type.describe()} key cannot permit {attrs.algorithm}")
+    """InvalidArgument for a key whose policy permits an algorithm its type cannot perform;
+    NotSupported for a HashML-DSA / HashSLH-DSA policy whose hash is no pre-hash (a key that
+    could never sign or verify), deprecated hash or not."""
+    alg = attrs.algorithm
+    if not alg_compatible(attrs.key_type, alg):
+        raise invalid_argument(f"a {attrs.key_type.describe()} key cannot permit {alg}")
+    if not prehash_supported(alg):
+        assert isinstance(alg, SignAlg)
+        raise not_supported(f"{alg.kind.name} with hash {alg.hash!r} is not supported (FIPS "
+                            "204/205 pre-hashes: SHA-2, SHA-3): such a key could never be used")
 
 
 def can_sign_with(kind: SignKind) -> bool:
@@ -130,7 +149,7 @@ def pqc_capability(check_type: CheckType, attrs: KeyAttributes) -> bool | None:
         return False
     if check_type == CheckType.GENERATE and kt.is_public_key:
         return False
-    if not alg_compatible(kt, alg):
+    if not alg_compatible(kt, alg) or not prehash_supported(alg):
         return False
     signs = attrs.usage.sign_hash or attrs.usage.sign_message
     return not (isinstance(alg, SignAlg) and signs and not can_sign_with(alg.kind))
