@@ -17,7 +17,6 @@ would sign any digest its owner asks for, including that of a forged statement.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import struct
@@ -25,12 +24,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from pqparsec.protocol import operations as ops
 from pqparsec.protocol.opcodes import Opcode
+from pqparsec.protocol.psa import EccFamily, Hash, crypto
 
 if TYPE_CHECKING:
     from pqparsec.client.basic import BasicClient
@@ -69,13 +68,15 @@ SENSITIVE_DATA_ORIGIN = 0x00000020
 RESTRICTED = 0x00010000
 SIGN_ENCRYPT = 0x00040000
 
-_HASHES: dict[int, type[hashes.HashAlgorithm]] = {
-    ALG_SHA1: hashes.SHA1, ALG_SHA256: hashes.SHA256, ALG_SHA384: hashes.SHA384,
-    ALG_SHA512: hashes.SHA512,
+# TPM_ALG_ID of a hash -> the PSA hash; TPM_ECC_CURVE -> (PSA curve family, bits). Both turn
+# into `cryptography` objects through pqparsec.protocol.psa.crypto, as everywhere else.
+_HASHES: dict[int, Hash] = {
+    ALG_SHA1: Hash.SHA_1, ALG_SHA256: Hash.SHA_256, ALG_SHA384: Hash.SHA_384,
+    ALG_SHA512: Hash.SHA_512,
 }
-_HASHLIB = {ALG_SHA1: "sha1", ALG_SHA256: "sha256", ALG_SHA384: "sha384", ALG_SHA512: "sha512"}
-_CURVES: dict[int, ec.EllipticCurve] = {
-    0x0003: ec.SECP256R1(), 0x0004: ec.SECP384R1(), 0x0005: ec.SECP521R1(),
+_CURVES: dict[int, tuple[EccFamily, int]] = {
+    0x0003: (EccFamily.SECP_R1, 256), 0x0004: (EccFamily.SECP_R1, 384),
+    0x0005: (EccFamily.SECP_R1, 521),
 }
 
 
@@ -172,11 +173,11 @@ class TpmPublic:
     @property
     def name(self) -> bytes:
         """The TPM name: nameAlg (2 bytes) || H_nameAlg(TPMT_PUBLIC)."""
-        alg = _HASHLIB.get(self.name_alg)
+        alg = _HASHES.get(self.name_alg)
         if alg is None:
             raise AttestationVerificationError(f"name algorithm 0x{self.name_alg:04x} is not "
                                                "supported")
-        return struct.pack(">H", self.name_alg) + hashlib.new(alg, self.raw).digest()
+        return struct.pack(">H", self.name_alg) + crypto.digest(alg, self.raw)
 
     @property
     def generated_in_tpm(self) -> bool:
@@ -227,13 +228,13 @@ def parse_public(data: bytes) -> TpmPublic:
         if r.u16() != ALG_NULL:  # TPMT_KDF_SCHEME
             r.u16()
         x, y = r.tpm2b(), r.tpm2b()
-        curve = _CURVES.get(curve_id)
-        if curve is None:
+        params = _CURVES.get(curve_id)
+        if params is None:
             raise AttestationVerificationError(f"TPMT_PUBLIC: curve 0x{curve_id:04x} is not "
                                                "supported")
         try:
             key = ec.EllipticCurvePublicNumbers(int.from_bytes(x, "big"), int.from_bytes(y, "big"),
-                                                curve).public_key()
+                                                crypto.curve_for(*params)).public_key()
         except ValueError:
             raise AttestationVerificationError("TPMT_PUBLIC: the point is not on the curve"
                                                ) from None
@@ -284,9 +285,10 @@ def _verify_signature(signature: bytes, attest: bytes, signer: TpmPublic) -> Non
     if sig_alg not in (ALG_RSASSA, ALG_RSAPSS, ALG_ECDSA):
         raise AttestationVerificationError(f"TPMT_SIGNATURE: scheme 0x{sig_alg:04x} is not "
                                            "supported (RSASSA, RSAPSS, ECDSA)")
-    hash_cls = _HASHES.get(r.u16())
-    if hash_cls is None:
+    psa_hash = _HASHES.get(r.u16())
+    if psa_hash is None:
         raise AttestationVerificationError("TPMT_SIGNATURE: unsupported hash algorithm")
+    h = crypto.hash_algorithm(psa_hash)
     key = signer.public_key
     try:
         if sig_alg == ALG_ECDSA:
@@ -294,16 +296,15 @@ def _verify_signature(signature: bytes, attest: bytes, signer: TpmPublic) -> Non
             r.end()
             if not isinstance(key, ec.EllipticCurvePublicKey):
                 raise AttestationVerificationError("an ECDSA signature from an RSA attesting key")
-            der = encode_dss_signature(int.from_bytes(sig_r, "big"), int.from_bytes(sig_s, "big"))
-            key.verify(der, attest, ec.ECDSA(hash_cls()))
+            key.verify(crypto.ecdsa_rs_to_der(sig_r, sig_s), attest, ec.ECDSA(h))
         else:
             sig = r.tpm2b()
             r.end()
             if not isinstance(key, rsa.RSAPublicKey):
                 raise AttestationVerificationError("an RSA signature from an ECC attesting key")
             pad: padding.AsymmetricPadding = padding.PKCS1v15() if sig_alg == ALG_RSASSA else \
-                padding.PSS(padding.MGF1(hash_cls()), padding.PSS.AUTO)
-            key.verify(sig, attest, pad, hash_cls())
+                padding.PSS(padding.MGF1(h), padding.PSS.AUTO)
+            key.verify(sig, attest, pad, h)
     except InvalidSignature:
         raise AttestationVerificationError("the signature over the statement does not verify "
                                            "with the attesting key") from None

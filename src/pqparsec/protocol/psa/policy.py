@@ -1,19 +1,34 @@
-"""PSA key policy rules shared by every provider: usage flags, permitted algorithms (with the
-'any hash' wildcard), key type / algorithm compatibility and deprecated primitives."""
+"""PSA key policy rules shared by every provider: usage flags (with the ones PSA implies),
+permitted algorithms (with the 'any hash' wildcard), key type / algorithm compatibility,
+deprecated primitives, and the checks of each family of operations in Parsec's order.
+
+Parsec's order (parsec-interface's `validate`), which every provider follows by calling the
+`check_*_request` function of the family: the usage flag (NotPermitted), the key's permitted
+algorithm (NotPermitted), whether the key type can do the algorithm at all (InvalidArgument);
+only then what the provider itself supports (NotSupported) and the request's input."""
 
 from __future__ import annotations
+
+import dataclasses
 
 from pqparsec.protocol.psa import (
     PCR_COUNT,
     SIGN_KINDS_WITH_HASH,
     SIGN_TWINS,
     AeadAlg,
+    AeadKind,
     Algorithm,
     AnyHash,
+    CipherAlg,
+    CipherMode,
     EccFamily,
+    EncryptAlg,
+    EncryptKind,
     Hash,
     HashAlg,
     KdfAlg,
+    KemAlg,
+    KemKind,
     KeyAgreementAlg,
     KeyAttributes,
     KeyKind,
@@ -21,7 +36,9 @@ from pqparsec.protocol.psa import (
     MacAlg,
     MacKind,
     PcrBinding,
+    RawKeyAgreement,
     SignAlg,
+    SignKind,
 )
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 
@@ -71,6 +88,17 @@ def _mac_len(alg: MacAlg) -> int | None:
     return 16 if alg.kind in (MacKind.CMAC, MacKind.CBC_MAC) else None  # the AES block
 
 
+def with_implied_usage(attrs: KeyAttributes) -> KeyAttributes:
+    """The key's attributes with the usage flags PSA implies: sign_hash permits sign_message and
+    verify_hash permits verify_message (PSA Crypto 1.0.1; Parsec's book says the same)."""
+    u = attrs.usage
+    if (u.sign_hash <= u.sign_message) and (u.verify_hash <= u.verify_message):
+        return attrs
+    usage = dataclasses.replace(u, sign_message=u.sign_message or u.sign_hash,
+                                verify_message=u.verify_message or u.verify_hash)
+    return dataclasses.replace(attrs, policy=dataclasses.replace(attrs.policy, usage_flags=usage))
+
+
 def check_usage(attrs: KeyAttributes, flag: str, op: str) -> None:
     if not getattr(attrs.usage, flag):
         raise not_permitted(f"the key's policy does not allow {op} (usage flag {flag} not set)")
@@ -111,14 +139,147 @@ def sign_alg_compatible(key_type: KeyType, alg: SignAlg) -> bool:
     return False
 
 
-def check_sign_request(attrs: KeyAttributes, alg: SignAlg, flag: str, op: str) -> None:
-    """The checks of PsaSignHash/PsaVerifyHash/...Message, in Parsec's order."""
+# -- the checks of each family, in Parsec's order ----------------------------------------------------
+
+# Schemes that sign given bytes rather than a hash: PsaSignHash / PsaVerifyHash only.
+RAW_SIGN_KINDS = frozenset({SignKind.RSA_PKCS1V15_SIGN_RAW, SignKind.ECDSA_ANY})
+
+
+def check_sign_request(attrs: KeyAttributes, alg: SignAlg, flag: str, op: str,
+                       message: bool = False) -> None:
+    """PsaSignHash/PsaVerifyHash/...Message, in Parsec's order: the usage flag (with the flags PSA
+    implies) and the permitted algorithm (NotPermitted); the key type and a specific hash, and with
+    `message` a scheme that signs a message (InvalidArgument). The provider then refuses what it
+    does not support (NotSupported), and calls `check_sign_input`."""
+    attrs = with_implied_usage(attrs)
     check_usage(attrs, flag, op)
+    check_alg(attrs, alg, op, verify=flag.startswith("verify"))
     if not sign_alg_compatible(attrs.key_type, alg):
         raise invalid_argument(f"{alg.kind.name} cannot be used with a {attrs.key_type.describe()} key")
     if alg.kind in SIGN_KINDS_WITH_HASH and not isinstance(alg.hash, Hash):
         raise invalid_argument("a signature request must name a specific hash, not the wildcard")
-    check_alg(attrs, alg, op, verify=flag.startswith("verify"))
+    if message and alg.kind in RAW_SIGN_KINDS:
+        raise invalid_argument(f"{alg.kind.name} signs a hash: use PsaSignHash/PsaVerifyHash")
+
+
+def check_sign_input(attrs: KeyAttributes, alg: SignAlg, flag: str, context: bytes) -> None:
+    """After the provider's NotSupported: a context string with a scheme that takes none, a public
+    key asked to sign (InvalidArgument)."""
+    if context:
+        raise invalid_argument(f"{alg.kind.name} takes no context string")
+    if flag.startswith("sign") and not attrs.key_type.is_key_pair:
+        raise invalid_argument("a public key cannot sign")
+
+
+def check_asymmetric_crypt_request(attrs: KeyAttributes, alg: EncryptAlg, flag: str,
+                                   op: str) -> None:
+    """PsaAsymmetricEncrypt/Decrypt: usage flag, permitted algorithm, an RSA key. The provider then
+    refuses what it does not support, and calls `check_encrypt_salt`."""
+    check_usage(attrs, flag, op)
+    check_alg(attrs, alg, op)
+    if not attrs.key_type.is_rsa:
+        raise invalid_argument(f"{alg.kind.name} needs an RSA key, not {attrs.key_type.describe()}")
+
+
+def check_encrypt_salt(alg: EncryptAlg, salt: bytes) -> None:
+    if salt and alg.kind == EncryptKind.RSA_PKCS1V15_CRYPT:
+        raise invalid_argument("RSA PKCS#1 v1.5 encryption takes no salt")
+
+
+# The key kind each AEAD algorithm needs.
+AEAD_KEY_KIND = {AeadKind.GCM: KeyKind.AES, AeadKind.CCM: KeyKind.AES,
+                 AeadKind.CHACHA20_POLY1305: KeyKind.CHACHA20}
+
+
+def check_aead_key(attrs: KeyAttributes, alg: AeadAlg) -> None:
+    want = AEAD_KEY_KIND[alg.kind]
+    if attrs.key_type.kind != want:
+        raise invalid_argument(f"{alg.kind.name} needs a {want.name} key, not "
+                               f"{attrs.key_type.describe()}")
+
+
+def check_aead_request(attrs: KeyAttributes, alg: AeadAlg, flag: str, op: str, data: bytes,
+                       nonce: bytes) -> None:
+    """PsaAeadEncrypt/Decrypt: usage flag, permitted algorithm, the key type the algorithm needs,
+    an input and a nonce (Parsec's interface refuses empty ones)."""
+    check_usage(attrs, flag, op)
+    check_alg(attrs, alg, op)
+    check_aead_key(attrs, alg)
+    if not data or not nonce:
+        raise invalid_argument(f"{op}: the input and the nonce must not be empty")
+
+
+def check_cipher_key(attrs: KeyAttributes, mode: CipherMode) -> None:
+    """The key a cipher mode needs: ChaCha20 for the stream cipher, AES for the others (XTS: two
+    AES-128 keys in one 256-bit key)."""
+    kind = attrs.key_type.kind
+    if mode == CipherMode.STREAM_CIPHER:
+        if kind != KeyKind.CHACHA20:
+            raise invalid_argument(f"STREAM_CIPHER needs a CHACHA20 key, not "
+                                   f"{attrs.key_type.describe()}")
+        return
+    if kind != KeyKind.AES:
+        raise invalid_argument(f"{mode.name} needs an AES key, not {attrs.key_type.describe()}")
+    if mode == CipherMode.XTS and attrs.key_bits != 256:
+        raise invalid_argument(f"XTS needs two AES keys of equal size (a 256-bit key here), "
+                               f"not {attrs.key_bits} bits")
+
+
+def check_cipher_request(attrs: KeyAttributes, mode: CipherMode, flag: str, op: str,
+                         data: bytes) -> None:
+    """PsaCipherEncrypt/Decrypt: usage flag, permitted algorithm, the key the mode needs (XTS: two
+    AES-128 keys in one), an input."""
+    check_usage(attrs, flag, op)
+    check_alg(attrs, CipherAlg(mode), op)
+    check_cipher_key(attrs, mode)
+    if not data:
+        raise invalid_argument(f"{op}: the input must not be empty")
+
+
+def check_mac_key(attrs: KeyAttributes, alg: MacAlg) -> None:
+    want = KeyKind.HMAC if alg.kind == MacKind.HMAC else KeyKind.AES
+    if attrs.key_type.kind != want:
+        raise invalid_argument(f"{alg.kind.name} needs a {want.name} key, not "
+                               f"{attrs.key_type.describe()}")
+
+
+def check_mac_request(attrs: KeyAttributes, alg: MacAlg, flag: str, op: str) -> None:
+    """PsaMacCompute (sign_message) / PsaMacVerify (verify_message): usage flag, permitted
+    algorithm, an HMAC key for HMAC and an AES key for the others."""
+    check_usage(attrs, flag, op)
+    check_alg(attrs, alg, op)
+    check_mac_key(attrs, alg)
+
+
+# The key-pair kind each raw key agreement works with.
+AGREEMENT_KEY_KIND = {RawKeyAgreement.ECDH: KeyKind.ECC_KEY_PAIR,
+                      RawKeyAgreement.FFDH: KeyKind.DH_KEY_PAIR}
+
+
+def check_key_agreement_request(attrs: KeyAttributes, alg: RawKeyAgreement, op: str) -> None:
+    """PsaRawKeyAgreement: usage flag derive, permitted algorithm, a key pair of the kind the
+    agreement needs."""
+    check_usage(attrs, "derive", op)
+    check_alg(attrs, KeyAgreementAlg(alg), op)
+    want = AGREEMENT_KEY_KIND[alg]
+    if attrs.key_type.kind != want:
+        raise invalid_argument(f"{alg.name} needs a {want.name} key, not "
+                               f"{attrs.key_type.describe()}")
+
+
+def kem_alg_compatible(kt: KeyType, alg: KemKind) -> bool:
+    return (alg == KemKind.ML_KEM and kt.is_ml_kem) or (alg == KemKind.X_WING and kt.is_xwing)
+
+
+def check_kem_request(attrs: KeyAttributes, alg: KemKind, flag: str, op: str) -> None:
+    """PsaEncapsulate (encrypt) / PsaDecapsulate (decrypt), an extension Parsec has no order for:
+    an ML-KEM or X-Wing key as the algorithm needs (InvalidArgument) comes first here, as the
+    extension has always answered (tests/pqc pin it), then the usage flag and the permitted
+    algorithm (NotPermitted)."""
+    if not kem_alg_compatible(attrs.key_type, alg):
+        raise invalid_argument(f"{alg.name} cannot be used with a {attrs.key_type.describe()} key")
+    check_usage(attrs, flag, op)
+    check_alg(attrs, KemAlg(alg), op)
 
 
 # -- deprecated primitives (Parsec's list) ---------------------------------------------------------

@@ -1,10 +1,11 @@
 """Asymmetric encryption: PsaAsymmetricEncrypt/Decrypt with RSA PKCS#1 v1.5 and RSA-OAEP.
 
-Checks and statuses are the software provider's, in its order: usage flag and permitted algorithm
-(NotPermitted), an RSA key (InvalidArgument), a padding and hash the token can do (NotSupported:
-OAEP hashes and labels are measured at start-up), a salt with PKCS#1 v1.5 (InvalidArgument);
-then a public key asked to decrypt, a ciphertext that is not the modulus size, a plaintext too
-long (InvalidArgument) and a padding that does not check out (InvalidPadding)."""
+Checks and statuses are every provider's (policy.check_asymmetric_crypt_request): usage flag and
+permitted algorithm (NotPermitted), an RSA key (InvalidArgument), a padding and hash the token
+can do (NotSupported: OAEP hashes and labels are measured at start-up), a salt with PKCS#1 v1.5
+(InvalidArgument); then a public key asked to decrypt, a ciphertext that is not the modulus
+size, a plaintext too long (InvalidArgument) and a padding that does not check out
+(InvalidPadding)."""
 
 from __future__ import annotations
 
@@ -20,20 +21,13 @@ from pqparsec.protocol.operations import (
     PsaAsymmetricDecryptRequest,
     PsaAsymmetricEncryptRequest,
 )
-from pqparsec.protocol.psa import EncryptAlg, EncryptKind, KeyAttributes
-from pqparsec.protocol.psa.policy import check_alg, check_usage, invalid_argument
+from pqparsec.protocol.psa import EncryptAlg, EncryptKind
+from pqparsec.protocol.psa.policy import check_asymmetric_crypt_request, invalid_argument
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
 from pqparsec.service.providers.pkcs11 import formats
 from pqparsec.service.providers.pkcs11.base import Pkcs11Base
 from pqparsec.service.providers.pkcs11.caps import PKCS11_HASHES
-
-
-def check_encrypt_request(attrs: KeyAttributes, alg: EncryptAlg, flag: str, op: str) -> None:
-    check_usage(attrs, flag, op)
-    check_alg(attrs, alg, op)
-    if not attrs.key_type.is_rsa:
-        raise invalid_argument(f"{alg.kind.name} needs an RSA key, not {attrs.key_type.describe()}")
 
 
 def _mechanism(alg: EncryptAlg, salt: bytes) -> tuple[Mechanism, Any]:
@@ -48,7 +42,7 @@ class AsymmetricOps(Pkcs11Base):
     def psa_asymmetric_encrypt(self, app: Identity,
                                req: PsaAsymmetricEncryptRequest) -> CiphertextResult:
         rec = self.load(app, req.key_name)
-        check_encrypt_request(rec.attributes, req.alg, "encrypt", "encrypting")
+        check_asymmetric_crypt_request(rec.attributes, req.alg, "encrypt", "encrypting")
         self.caps.check_encrypt(req.alg, req.salt)
         k = (rec.attributes.key_bits + 7) // 8
         if req.alg.kind == EncryptKind.RSA_PKCS1V15_CRYPT or req.alg.hash is None:
@@ -81,7 +75,7 @@ class AsymmetricOps(Pkcs11Base):
     def psa_asymmetric_decrypt(self, app: Identity,
                                req: PsaAsymmetricDecryptRequest) -> PlaintextResult:
         rec = self.load(app, req.key_name)
-        check_encrypt_request(rec.attributes, req.alg, "decrypt", "decrypting")
+        check_asymmetric_crypt_request(rec.attributes, req.alg, "decrypt", "decrypting")
         self.caps.check_encrypt(req.alg, req.salt)
         if rec.attributes.key_type.is_public_key:
             raise invalid_argument("a public key cannot decrypt")

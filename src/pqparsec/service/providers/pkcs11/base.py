@@ -34,7 +34,7 @@ from pqparsec.protocol.operations import (
     PsaGenerateRandomResult,
     PsaImportKeyRequest,
 )
-from pqparsec.protocol.psa import KeyAttributes, KeyKind
+from pqparsec.protocol.psa import KeyAttributes, KeyKind, crypto
 from pqparsec.protocol.psa.policy import (
     check_export,
     check_not_deprecated,
@@ -49,7 +49,6 @@ from pqparsec.service.providers.pkcs11 import formats
 from pqparsec.service.providers.pkcs11.caps import TokenCaps, probe
 from pqparsec.service.providers.pkcs11.options import Pkcs11Options
 from pqparsec.service.providers.pkcs11.token import Token, to_parsec_error
-from pqparsec.service.providers.software import keys
 
 log = logging.getLogger(__name__)
 
@@ -297,11 +296,11 @@ class Pkcs11Base(KeyProvider):
         self.caps.check_key_type(attrs)
         parsed: Any
         if kt.is_key_pair:
-            parsed = keys.load_private(req.data, attrs)
-            bits = keys.key_size_bits(parsed)
+            parsed = crypto.load_private(req.data, attrs)
+            bits = crypto.key_size_bits(parsed)
         elif kt.is_public_key:
-            parsed = keys.load_public(req.data, attrs)
-            bits = keys.key_size_bits(parsed)
+            parsed = crypto.load_public(req.data, attrs)
+            bits = crypto.key_size_bits(parsed)
         else:
             parsed = bytes(req.data)
             bits = len(parsed) * 8
@@ -345,7 +344,7 @@ class Pkcs11Base(KeyProvider):
             point = pub.public_bytes(serialization.Encoding.X962,
                                      serialization.PublicFormat.UncompressedPoint)
             if kt.is_key_pair:
-                scalar = parsed.private_numbers().private_value.to_bytes(keys.scalar_len(bits), "big")
+                scalar = parsed.private_numbers().private_value.to_bytes(crypto.scalar_len(bits), "big")
                 templates.append({**self._private_template(attrs, key_id), **common,
                                   Attribute.CLASS: ObjectClass.PRIVATE_KEY,
                                   Attribute.VALUE: scalar})
@@ -380,7 +379,7 @@ class Pkcs11Base(KeyProvider):
         rec = self.load(app, req.key_name)
         if not rec.attributes.key_type.is_asymmetric:
             raise invalid_argument("only asymmetric keys have a public key")
-        return KeyDataResult(keys.export_public(self.public_key(rec)))
+        return KeyDataResult(crypto.export_public(self.public_key(rec)))
 
     def psa_export_key(self, app: Identity, req: KeyNameRequest) -> KeyDataResult:
         rec = self.load(app, req.key_name)
@@ -388,7 +387,7 @@ class Pkcs11Base(KeyProvider):
         check_export(attrs)  # a public key always exports; the flag guards the rest
         kt = attrs.key_type
         if kt.is_public_key:
-            return KeyDataResult(keys.export_public(self.public_key(rec)))
+            return KeyDataResult(crypto.export_public(self.public_key(rec)))
         if not self.options.allow_export:
             raise not_permitted(f"{self.name}: allow_export is false")
         self.need_login("exporting a key")
@@ -415,8 +414,8 @@ class Pkcs11Base(KeyProvider):
                 a[Attribute.EXPONENT_1], a[Attribute.EXPONENT_2], a[Attribute.COEFFICIENT],
                 rsa.RSAPublicNumbers(a[Attribute.PUBLIC_EXPONENT], a[Attribute.MODULUS]),
             ).private_key()
-            return bytes(keys.export_private(key))
-        n = keys.scalar_len(attrs.key_bits)
+            return bytes(crypto.export_private(key))
+        n = crypto.scalar_len(attrs.key_bits)
         return bytes(obj[Attribute.VALUE]).rjust(n, b"\x00")[-n:]
 
     # -- keyless ------------------------------------------------------------------------------

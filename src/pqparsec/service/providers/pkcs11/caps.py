@@ -9,7 +9,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pkcs11 import MGF, Attribute, KeyType, Mechanism, ObjectClass
 from pkcs11 import exceptions as p11e
@@ -33,6 +32,7 @@ from pqparsec.protocol.psa import (
     RawKeyAgreement,
     SignAlg,
     SignKind,
+    crypto,
 )
 from pqparsec.protocol.psa.policy import (
     DEPRECATED_HASHES,
@@ -74,10 +74,6 @@ GCM_MAX_NONCE = 128
 MIN_MAC_LENGTH = 4  # the shortest truncated MAC, as in the software provider
 AES_BLOCK = 16
 HMAC_MIN_BLOCK = 64  # the smallest block size of the HMAC hashes (SHA-1, SHA-224, SHA-256)
-_CRYPTO_HASHES: dict[Hash, type[hashes.HashAlgorithm]] = {
-    Hash.SHA_1: hashes.SHA1, Hash.SHA_224: hashes.SHA224, Hash.SHA_256: hashes.SHA256,
-    Hash.SHA_384: hashes.SHA384, Hash.SHA_512: hashes.SHA512,
-}
 
 
 def compatible(kt: psa.KeyType, alg: Algorithm) -> bool:
@@ -347,7 +343,7 @@ def _probe_oaep(token: Token) -> tuple[frozenset[Hash], bool]:
     }
 
     def works(s: Any, obj: Any, h: Hash, label: bytes | None) -> bool:
-        algo = _CRYPTO_HASHES[h]()
+        algo = crypto.hash_algorithm(h)
         mech, mgf = PKCS11_HASHES[h]
         try:
             ct = pub.encrypt(b"probe", padding.OAEP(padding.MGF1(algo), algo, label))

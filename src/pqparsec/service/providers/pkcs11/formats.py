@@ -6,8 +6,7 @@ from __future__ import annotations
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from pqparsec.protocol.psa import EccFamily, Hash
-from pqparsec.protocol.psa.hashes import CRYPTOGRAPHY_HASHES
+from pqparsec.protocol.psa import EccFamily, Hash, crypto
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 
 # SECP-R1 curves the provider offers: bits -> (named-curve OID, cryptography curve).
@@ -35,27 +34,16 @@ HASH_OIDS: dict[Hash, str] = {
 }
 
 
-_HASH_CLASSES = {h: CRYPTOGRAPHY_HASHES[h] for h in HASH_OIDS}
+_HASH_CLASSES = {h: crypto.CRYPTOGRAPHY_HASHES[h] for h in HASH_OIDS}
 
 
 def hash_algorithm(h: Hash) -> hashes.HashAlgorithm:
     """The `cryptography` hash of a PSA hash this provider signs with (see HASH_OIDS)."""
-    return _HASH_CLASSES[h]()
+    return crypto.hash_algorithm(h, _HASH_CLASSES)
 
 
 def digest(h: Hash, data: bytes) -> bytes:
-    d = hashes.Hash(hash_algorithm(h))
-    d.update(data)
-    return d.finalize()
-
-
-def pss_salt_length(key_bits: int, h: Hash) -> int:
-    """PSA_ALG_RSA_PSS: a salt as long as the hash, or the longest the key leaves room for."""
-    room = (key_bits - 1 + 7) // 8 - h.digest_size - 2
-    if room < 0:
-        raise ParsecError(ResponseStatus.PSA_ERROR_INVALID_ARGUMENT,
-                          f"a {key_bits}-bit RSA key is too small for PSS with {h.name}")
-    return min(h.digest_size, room)
+    return crypto.digest(h, data, _HASH_CLASSES)
 
 
 def der_length(n: int) -> bytes:

@@ -6,23 +6,22 @@ r||s, the PSA format). Tokens differ in which hash-and-sign mechanisms they have
 CKM_ECDSA_SHA256); the raw ones are everywhere. The raw PSA schemes map onto them directly:
 RSA_PKCS1V15_SIGN_RAW is CKM_RSA_PKCS over the given bytes, ECDSA_ANY is CKM_ECDSA over them.
 
-Checks and statuses are the software provider's, in Parsec's order: usage flag (sign_hash
-implies sign_message, verify_hash verify_message) and permitted algorithm (NotPermitted), then
-the key type and a specific hash (InvalidArgument, check_sign_request), raw schemes with the
-*Message operations (InvalidArgument), a scheme the token cannot do (NotSupported), a context
-string (InvalidArgument), signing with a public key (InvalidArgument), then the input. RSA-PSS
+Checks and statuses are every provider's, in Parsec's order (policy.check_sign_request): usage
+flag (sign_hash implies sign_message, verify_hash verify_message) and permitted algorithm
+(NotPermitted), then the key type and a specific hash, raw schemes with the *Message operations
+(InvalidArgument); a scheme the token cannot do (NotSupported); then a context string, signing
+with a public key (InvalidArgument, policy.check_sign_input), then the input. RSA-PSS
 uses a salt as long as the hash (shorter if the key has no room) and verifies with that same
 salt length.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from pkcs11 import Mechanism, ObjectClass
 
 from pqparsec.protocol.operations import (
@@ -33,12 +32,12 @@ from pqparsec.protocol.operations import (
     PsaVerifyMessageRequest,
     SignatureResult,
 )
-from pqparsec.protocol.psa import Hash, KeyAttributes, SignAlg, SignKind
+from pqparsec.protocol.psa import Hash, SignAlg, SignKind, crypto
 from pqparsec.protocol.psa.policy import (
-    check_alg,
+    RAW_SIGN_KINDS,
     check_sign_hash_length,
+    check_sign_input,
     check_sign_request,
-    check_usage,
     invalid_argument,
 )
 from pqparsec.protocol.status import ParsecError, ResponseStatus
@@ -47,40 +46,19 @@ from pqparsec.service.key_store import KeyRecord
 from pqparsec.service.providers.pkcs11 import formats
 from pqparsec.service.providers.pkcs11.base import Pkcs11Base
 from pqparsec.service.providers.pkcs11.caps import PKCS11_HASHES
-from pqparsec.service.providers.software import keys
-
-RAW_SIGN_KINDS = frozenset({SignKind.RSA_PKCS1V15_SIGN_RAW, SignKind.ECDSA_ANY})
 
 
 def _bad_signature() -> ParsecError:
     return ParsecError(ResponseStatus.PSA_ERROR_INVALID_SIGNATURE, "the signature is not valid")
 
 
-def implied_usage(attrs: KeyAttributes) -> KeyAttributes:
-    """PSA: sign_hash also permits sign_message, verify_hash also verify_message."""
-    u = attrs.usage
-    usage = dataclasses.replace(u, sign_message=u.sign_message or u.sign_hash,
-                                verify_message=u.verify_message or u.verify_hash)
-    return dataclasses.replace(attrs, policy=dataclasses.replace(attrs.policy, usage_flags=usage))
-
-
 class SignatureOps(Pkcs11Base):
     def _checked(self, app: Identity, key_name: str, alg: SignAlg, flag: str, op: str,
                  context: bytes, message: bool) -> KeyRecord:
         rec = self.load(app, key_name)
-        attrs = implied_usage(rec.attributes)
-        # Parsec's order: the usage flag and the permitted algorithm (NotPermitted) before the
-        # key type (InvalidArgument), which check_sign_request tests before the policy.
-        check_usage(attrs, flag, op)
-        check_alg(attrs, alg, op, verify=flag.startswith("verify"))
-        check_sign_request(attrs, alg, flag, op)
-        if message and alg.kind in RAW_SIGN_KINDS:
-            raise invalid_argument(f"{alg.kind.name} signs a hash: use PsaSignHash/PsaVerifyHash")
+        check_sign_request(rec.attributes, alg, flag, op, message)
         self.caps.check_sign(alg)
-        if context:
-            raise invalid_argument(f"{alg.kind.name} takes no context string")
-        if flag.startswith("sign") and not attrs.key_type.is_key_pair:
-            raise invalid_argument("a public key cannot sign")
+        check_sign_input(rec.attributes, alg, flag, context)
         return rec
 
     @staticmethod
@@ -95,7 +73,7 @@ class SignatureOps(Pkcs11Base):
             return Mechanism.RSA_PKCS, None, formats.digest_info(alg.hash, data)
         if alg.kind == SignKind.RSA_PSS:
             mech, mgf = PKCS11_HASHES[alg.hash]
-            salt = formats.pss_salt_length(rec.attributes.key_bits, alg.hash)
+            salt = crypto.pss_salt_length(rec.attributes.key_bits, alg.hash)
             return Mechanism.RSA_PKCS_PSS, (mech, mgf, salt), data
         return Mechanism.ECDSA, None, data
 
@@ -111,7 +89,7 @@ class SignatureOps(Pkcs11Base):
             return bytes(key.sign(data, mechanism=mech, mechanism_param=param))
 
     def _verify(self, rec: KeyRecord, alg: SignAlg, hashed: bytes, signature: bytes) -> None:
-        if alg.is_ecc and len(signature) != 2 * keys.scalar_len(rec.attributes.key_bits):
+        if alg.is_ecc and len(signature) != 2 * crypto.scalar_len(rec.attributes.key_bits):
             raise _bad_signature()
         if self.options.software_public_operations and alg.kind not in RAW_SIGN_KINDS:
             self._verify_in_software(rec, alg, hashed, signature)
@@ -130,13 +108,10 @@ class SignatureOps(Pkcs11Base):
         try:
             if isinstance(pub, rsa.RSAPublicKey):
                 pad = padding.PKCS1v15() if alg.kind == SignKind.RSA_PKCS1V15_SIGN else \
-                    padding.PSS(padding.MGF1(h), formats.pss_salt_length(pub.key_size, alg.hash))
+                    padding.PSS(padding.MGF1(h), crypto.pss_salt_length(pub.key_size, alg.hash))
                 pub.verify(signature, hashed, pad, Prehashed(h))
             else:
-                n = len(signature) // 2
-                der = encode_dss_signature(int.from_bytes(signature[:n], "big"),
-                                           int.from_bytes(signature[n:], "big"))
-                pub.verify(der, hashed, ec.ECDSA(Prehashed(h)))
+                pub.verify(crypto.ecdsa_raw_to_der(signature), hashed, ec.ECDSA(Prehashed(h)))
         except InvalidSignature:
             raise _bad_signature() from None
 

@@ -1,12 +1,13 @@
 """Symmetric operations where the token has the mechanisms: AES-GCM (PsaAeadEncrypt/Decrypt) and
 HMAC and AES-CMAC (PsaMacCompute/Verify). Without them the provider does not list the opcodes.
 
-Checks and statuses are the software provider's, in its order: usage flag and permitted algorithm
-(NotPermitted), the key type the algorithm needs (InvalidArgument), an empty input or nonce
-(InvalidArgument), an algorithm the token cannot do (NotSupported), a tag or MAC length the
-algorithm does not define (InvalidArgument), HMAC with SHA-1 (DeprecatedPrimitive unless
-allow_deprecated); a tag that does not verify is InvalidSignature. A GCM nonce over 128 bytes is
-NotSupported (caps.GCM_MAX_NONCE: SoftHSM2 would return a wrong ciphertext).
+Checks and statuses are every provider's (policy.check_aead_request, check_mac_request): usage
+flag and permitted algorithm (NotPermitted), the key type the algorithm needs (InvalidArgument),
+an empty input or nonce (InvalidArgument), an algorithm the token cannot do (NotSupported), a
+tag or MAC length the algorithm does not define (InvalidArgument), HMAC with SHA-1
+(DeprecatedPrimitive unless allow_deprecated); a tag that does not verify is InvalidSignature. A
+GCM nonce over 128 bytes is NotSupported (caps.GCM_MAX_NONCE: SoftHSM2 would return a wrong
+ciphertext).
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from pqparsec.protocol.operations import (
     PsaMacComputeResult,
     PsaMacVerifyRequest,
 )
-from pqparsec.protocol.psa import AeadAlg, AeadKind, KeyAttributes, KeyKind, MacAlg, MacKind
-from pqparsec.protocol.psa.policy import check_alg, check_usage, invalid_argument
+from pqparsec.protocol.psa import MacAlg, MacKind
+from pqparsec.protocol.psa.policy import check_aead_request, check_mac_request, invalid_argument
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
 from pqparsec.service.key_store import KeyRecord
@@ -57,33 +58,12 @@ class GcmParams:
         self.raw = bytes(params)
 
 
-def _check_aead(attrs: KeyAttributes, alg: AeadAlg, flag: str, op: str, data: bytes,
-                nonce: bytes) -> None:
-    check_usage(attrs, flag, op)
-    check_alg(attrs, alg, op)
-    want = KeyKind.CHACHA20 if alg.kind == AeadKind.CHACHA20_POLY1305 else KeyKind.AES
-    if attrs.key_type.kind != want:
-        raise invalid_argument(f"{alg.kind.name} needs a {want.name} key, not "
-                               f"{attrs.key_type.describe()}")
-    if not data or not nonce:
-        raise invalid_argument(f"{op}: the input and the nonce must not be empty")
-
-
-def _check_mac(attrs: KeyAttributes, alg: MacAlg, flag: str, op: str) -> None:
-    check_usage(attrs, flag, op)
-    check_alg(attrs, alg, op)
-    want = KeyKind.HMAC if alg.kind == MacKind.HMAC else KeyKind.AES
-    if attrs.key_type.kind != want:
-        raise invalid_argument(f"{alg.kind.name} needs a {want.name} key, not "
-                               f"{attrs.key_type.describe()}")
-
-
 class SymmetricOps(Pkcs11Base):
     # -- AEAD ----------------------------------------------------------------------------------
 
     def psa_aead_encrypt(self, app: Identity, req: PsaAeadEncryptRequest) -> CiphertextResult:
         rec = self.load(app, req.key_name)
-        _check_aead(rec.attributes, req.alg, "encrypt", "AEAD encryption", req.plaintext, req.nonce)
+        check_aead_request(rec.attributes, req.alg, "encrypt", "AEAD encryption", req.plaintext, req.nonce)
         self.caps.check_aead(req.alg)
         self.caps.check_aead_nonce(req.nonce)
         params = GcmParams(req.nonce, req.additional_data, 8 * req.alg.effective_tag_length)
@@ -95,7 +75,7 @@ class SymmetricOps(Pkcs11Base):
 
     def psa_aead_decrypt(self, app: Identity, req: PsaAeadDecryptRequest) -> PlaintextResult:
         rec = self.load(app, req.key_name)
-        _check_aead(rec.attributes, req.alg, "decrypt", "AEAD decryption", req.ciphertext,
+        check_aead_request(rec.attributes, req.alg, "decrypt", "AEAD decryption", req.ciphertext,
                     req.nonce)
         self.caps.check_aead(req.alg)
         self.caps.check_aead_nonce(req.nonce)
@@ -135,12 +115,12 @@ class SymmetricOps(Pkcs11Base):
 
     def psa_mac_compute(self, app: Identity, req: PsaMacComputeRequest) -> PsaMacComputeResult:
         rec = self.load(app, req.key_name)
-        _check_mac(rec.attributes, req.alg, "sign_message", "computing MACs")
+        check_mac_request(rec.attributes, req.alg, "sign_message", "computing MACs")
         return PsaMacComputeResult(self._mac(rec, req.alg, req.input))
 
     def psa_mac_verify(self, app: Identity, req: PsaMacVerifyRequest) -> EmptyResult:
         rec = self.load(app, req.key_name)
-        _check_mac(rec.attributes, req.alg, "verify_message", "verifying MACs")
+        check_mac_request(rec.attributes, req.alg, "verify_message", "verifying MACs")
         if not hmac.compare_digest(self._mac(rec, req.alg, req.input), req.mac):
             raise ParsecError(ResponseStatus.PSA_ERROR_INVALID_SIGNATURE, "the MAC does not match")
         return EmptyResult()

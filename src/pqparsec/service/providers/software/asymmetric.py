@@ -30,25 +30,19 @@ from pqparsec.protocol.operations import (
     PsaRawKeyAgreementRequest,
     PsaRawKeyAgreementResult,
 )
-from pqparsec.protocol.psa import (
-    Algorithm,
-    EncryptAlg,
-    EncryptKind,
-    KeyAgreementAlg,
-    KeyAttributes,
-    KeyKind,
-    RawKeyAgreement,
+from pqparsec.protocol.psa import EncryptAlg, EncryptKind, KeyAgreementAlg, KeyAttributes, crypto
+from pqparsec.protocol.psa.policy import (
+    check_asymmetric_crypt_request,
+    check_encrypt_salt,
+    check_key_agreement_request,
+    invalid_argument,
+    not_supported,
 )
-from pqparsec.protocol.psa.policy import check_alg, check_usage, invalid_argument, not_supported
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
 from pqparsec.service.key_store import KeyRecord
 from pqparsec.service.providers.software import keys
 from pqparsec.service.providers.software.base import SoftwareBase
-
-# The key-pair kind each raw key agreement works with.
-AGREEMENT_KEY_KIND = {RawKeyAgreement.ECDH: KeyKind.ECC_KEY_PAIR,
-                      RawKeyAgreement.FFDH: KeyKind.DH_KEY_PAIR}
 
 
 def invalid_padding(msg: str) -> ParsecError:
@@ -57,7 +51,7 @@ def invalid_padding(msg: str) -> ParsecError:
 
 def oaep(alg: EncryptAlg, label: bytes) -> padding.OAEP:
     assert alg.hash is not None
-    h = keys.hash_algorithm(alg.hash)
+    h = crypto.hash_algorithm(alg.hash)
     return padding.OAEP(mgf=padding.MGF1(h), algorithm=h, label=label or None)
 
 
@@ -87,20 +81,12 @@ class AsymmetricOps(SoftwareBase):
                      op: str) -> KeyRecord:
         rec = self.load(app, key_name)
         attrs = rec.attributes
-        self._asym_policy(attrs, alg, flag, op)
-        if not attrs.key_type.is_rsa:
-            raise invalid_argument(f"{alg.kind.name} needs an RSA key, not {attrs.key_type.describe()}")
+        check_asymmetric_crypt_request(attrs, alg, flag, op)
         if not keys.algorithm_supported(attrs.key_type, alg):
             raise not_supported(f"{alg.kind.name} with {alg.hash.name if alg.hash else 'no hash'} "
                                 f"is not supported by the software provider")
-        if salt and alg.kind == EncryptKind.RSA_PKCS1V15_CRYPT:
-            raise invalid_argument("RSA PKCS#1 v1.5 encryption takes no salt")
+        check_encrypt_salt(alg, salt)
         return rec
-
-    @staticmethod
-    def _asym_policy(attrs: KeyAttributes, alg: Algorithm, flag: str, op: str) -> None:
-        check_usage(attrs, flag, op)
-        check_alg(attrs, alg, op)
 
     def psa_asymmetric_encrypt(self, app: Identity,
                                req: PsaAsymmetricEncryptRequest) -> CiphertextResult:
@@ -124,9 +110,9 @@ class AsymmetricOps(SoftwareBase):
             raise invalid_argument("a public key cannot decrypt")
         key = self.private_key(rec)
         assert isinstance(key, rsa.RSAPrivateKey)
-        if len(req.ciphertext) != keys.scalar_len(key.key_size):
+        if len(req.ciphertext) != crypto.scalar_len(key.key_size):
             raise invalid_argument(f"the ciphertext has {len(req.ciphertext)} bytes; a "
-                                   f"{key.key_size}-bit key takes {keys.scalar_len(key.key_size)}")
+                                   f"{key.key_size}-bit key takes {crypto.scalar_len(key.key_size)}")
         if req.alg.kind == EncryptKind.RSA_PKCS1V15_CRYPT:
             try:
                 return PlaintextResult(pkcs1v15_decrypt(key, req.ciphertext))
@@ -144,17 +130,14 @@ class AsymmetricOps(SoftwareBase):
         rec = self.load(app, req.private_key_name)
         attrs = rec.attributes
         alg = KeyAgreementAlg(req.alg)
-        self._asym_policy(attrs, alg, "derive", "key agreement")
+        check_key_agreement_request(attrs, req.alg, "key agreement")
         kt = attrs.key_type
-        if kt.kind != AGREEMENT_KEY_KIND[req.alg]:
-            raise invalid_argument(f"{req.alg.name} needs a "
-                                   f"{AGREEMENT_KEY_KIND[req.alg].name} key, not {kt.describe()}")
         if not keys.algorithm_supported(kt, alg):
             raise not_supported(f"{req.alg.name} with {kt.describe()} keys is not supported")
         # The peer key is in PsaImportKey's format for our key's public type, and of our size.
-        peer = keys.load_public(req.peer_key, KeyAttributes(kt.public_type(), attrs.key_bits))
-        if keys.key_size_bits(peer) != attrs.key_bits:
-            raise invalid_argument(f"the peer key has {keys.key_size_bits(peer)} bits; ours has "
+        peer = crypto.load_public(req.peer_key, KeyAttributes(kt.public_type(), attrs.key_bits))
+        if crypto.key_size_bits(peer) != attrs.key_bits:
+            raise invalid_argument(f"the peer key has {crypto.key_size_bits(peer)} bits; ours has "
                                    f"{attrs.key_bits}")
         key = self.private_key(rec)
         try:
@@ -164,7 +147,7 @@ class AsymmetricOps(SoftwareBase):
         return PsaRawKeyAgreementResult(secret)
 
     @staticmethod
-    def _exchange(key: keys.PrivateKey, peer: keys.PublicKey) -> bytes:
+    def _exchange(key: crypto.PrivateKey, peer: crypto.PublicKey) -> bytes:
         if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(peer, ec.EllipticCurvePublicKey):
             return key.exchange(ec.ECDH(), peer)
         if isinstance(key, x25519.X25519PrivateKey) and isinstance(peer, x25519.X25519PublicKey):
@@ -173,5 +156,5 @@ class AsymmetricOps(SoftwareBase):
             return key.exchange(peer)
         if isinstance(key, dh.DHPrivateKey) and isinstance(peer, dh.DHPublicKey):
             # PSA: g^xy mod p, big-endian, as long as the prime (leading zeros kept).
-            return key.exchange(peer).rjust(keys.scalar_len(key.key_size), b"\x00")
+            return key.exchange(peer).rjust(crypto.scalar_len(key.key_size), b"\x00")
         raise invalid_argument("the peer key does not match the private key")

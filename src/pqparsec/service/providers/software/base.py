@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from pqparsec.protocol.ids import ProviderId
@@ -31,7 +30,7 @@ from pqparsec.protocol.operations import (
     PsaHashComputeResult,
     PsaImportKeyRequest,
 )
-from pqparsec.protocol.psa import Hash, KeyAttributes
+from pqparsec.protocol.psa import KeyAttributes, crypto
 from pqparsec.protocol.psa.policy import (
     check_export,
     check_not_deprecated,
@@ -47,29 +46,9 @@ from pqparsec.service.providers.software.wrap import KeyWrapper, wipe
 
 log = logging.getLogger(__name__)
 
-HASHES = keys.HASHES
 KEY_CACHE_SIZE = 128  # private-key objects kept in memory (see docs/security.md)
 _CacheKey = tuple[Identity, str, KeyAttributes, bytes]
 FAST_OPCODES = frozenset({Opcode.PSA_SIGN_HASH, Opcode.PSA_VERIFY_HASH})
-hash_algorithm = keys.hash_algorithm
-
-
-def with_implied_usage(attrs: KeyAttributes) -> KeyAttributes:
-    """The key's attributes with the usage flags PSA implies: sign_hash permits sign_message and
-    verify_hash permits verify_message (PSA Crypto 1.0.1; Parsec's book says the same)."""
-    u = attrs.usage
-    if (u.sign_hash <= u.sign_message) and (u.verify_hash <= u.verify_message):
-        return attrs
-    usage = dataclasses.replace(u, sign_message=u.sign_message or u.sign_hash,
-                                verify_message=u.verify_message or u.verify_hash)
-    return dataclasses.replace(attrs, policy=dataclasses.replace(attrs.policy, usage_flags=usage))
-
-
-def digest(h: Hash, data: bytes) -> bytes:
-    """PsaHashCompute: NotSupported for a hash not in keys.HASHES (CanDoCrypto's table too)."""
-    d = hashes.Hash(hash_algorithm(h))
-    d.update(data)
-    return d.finalize()
 
 
 class SoftwareBase(KeyProvider):
@@ -85,7 +64,7 @@ class SoftwareBase(KeyProvider):
         # every request. The cache key is everything unwrap() authenticates (owner, name,
         # attributes, wrapped blob): a row copied to another owner or with altered attributes
         # misses the cache and fails to unwrap, exactly as without the cache.
-        self._key_cache: OrderedDict[_CacheKey, keys.PrivateKey] = OrderedDict()
+        self._key_cache: OrderedDict[_CacheKey, crypto.PrivateKey] = OrderedDict()
         self._key_cache_lock = threading.Lock()
         # (owner, key name) of cached elliptic-curve keys: signing or verifying with one takes
         # tens of microseconds, less than the hand-off to a worker thread, so it runs inline.
@@ -101,7 +80,7 @@ class SoftwareBase(KeyProvider):
         finally:
             wipe(buf)
 
-    def private_key(self, rec: KeyRecord) -> keys.PrivateKey:
+    def private_key(self, rec: KeyRecord) -> crypto.PrivateKey:
         cache_key = (rec.owner, rec.key_name, rec.attributes, rec.key_id)
         with self._key_cache_lock:
             key = self._key_cache.get(cache_key)
@@ -109,7 +88,7 @@ class SoftwareBase(KeyProvider):
                 self._key_cache.move_to_end(cache_key)
                 return key
         with self.material(rec) as m:
-            key = keys.load_private(m, rec.attributes, stored=True)
+            key = crypto.load_private(m, rec.attributes, stored=True)
         log.debug("%s: key %r of %s unwrapped into the key cache", self.name, rec.key_name,
                   rec.owner.name)
         with self._key_cache_lock:
@@ -135,11 +114,11 @@ class SoftwareBase(KeyProvider):
                 del self._key_cache[k]
             self._fast_keys.discard((owner, key_name))
 
-    def public_key(self, rec: KeyRecord) -> keys.PublicKey:
+    def public_key(self, rec: KeyRecord) -> crypto.PublicKey:
         if rec.attributes.key_type.is_key_pair:
             return self.private_key(rec).public_key()
         with self.material(rec) as m:
-            return keys.load_public(m, rec.attributes)
+            return crypto.load_public(m, rec.attributes)
 
     def _store_new(self, app: Identity, name: str, attrs: KeyAttributes, material: bytearray) -> None:
         try:
@@ -229,7 +208,7 @@ class SoftwareBase(KeyProvider):
         if rec.attributes.key_type.is_public_key:
             with self.material(rec) as m:  # stored in its export format already
                 return KeyDataResult(bytes(m))
-        return KeyDataResult(keys.export_public(self.private_key(rec)))
+        return KeyDataResult(crypto.export_public(self.private_key(rec)))
 
     def psa_export_key(self, app: Identity, req: KeyNameRequest) -> KeyDataResult:
         rec = self.load(app, req.key_name)
@@ -250,10 +229,10 @@ class SoftwareBase(KeyProvider):
 
     def psa_hash_compute(self, app: Identity | None,
                          req: PsaHashComputeRequest) -> PsaHashComputeResult:
-        return PsaHashComputeResult(digest(req.alg, req.input))
+        return PsaHashComputeResult(crypto.digest(req.alg, req.input))
 
     def psa_hash_compare(self, app: Identity | None, req: PsaHashCompareRequest) -> EmptyResult:
-        if not hmac.compare_digest(digest(req.alg, req.input), req.hash):
+        if not hmac.compare_digest(crypto.digest(req.alg, req.input), req.hash):
             raise ParsecError(ResponseStatus.PSA_ERROR_INVALID_SIGNATURE, "hash does not match")
         return EmptyResult()
 

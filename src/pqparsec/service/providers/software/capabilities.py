@@ -18,7 +18,7 @@ provider cannot do, including a key type the algorithm does not fit.
 - A hash algorithm in the policy (an extension of ours: Parsec finds a hash compatible with no
   key type and answers NotSupported) asks whether PsaHashCompute / PsaHashCompare compute that
   hash. A hash needs no key, so the usage flags do not matter; the key type must still be one the
-  provider knows (RawData will do). The answer comes from `keys.HASHES`, the table the hash
+  provider knows (RawData will do). The answer comes from `crypto.HASHES`, the table the hash
   operations, signatures and HMAC use.
 """
 
@@ -39,8 +39,15 @@ from pqparsec.protocol.psa import (
     MacAlg,
     NoAlgorithm,
     SignAlg,
+    crypto,
 )
-from pqparsec.protocol.psa.policy import deprecated_reason, not_supported
+from pqparsec.protocol.psa.policy import (
+    check_aead_key,
+    check_cipher_key,
+    check_mac_key,
+    deprecated_reason,
+    not_supported,
+)
 from pqparsec.protocol.status import ParsecError
 from pqparsec.service.identity import Identity
 from pqparsec.service.providers.software import keys, pqc
@@ -105,7 +112,7 @@ class CapabilityOps(SoftwareBase):
         if isinstance(alg, NoAlgorithm):
             raise not_supported("the policy names no algorithm")
         if isinstance(alg, HashAlg):
-            if not self._performs(alg) or alg.hash not in keys.HASHES:
+            if not self._performs(alg) or alg.hash not in crypto.HASHES:
                 raise not_supported(f"hash {alg.hash.name} is not supported")
             return
         if not any(getattr(attrs.usage, flag) for flag in _OPERATION_FLAGS):
@@ -142,12 +149,12 @@ class CapabilityOps(SoftwareBase):
         sized = KeyAttributes(attrs.key_type, bits, attrs.policy)
         try:
             if isinstance(alg, AeadAlg):
-                sym.check_aead_key(sized, alg)
+                check_aead_key(sized, alg)
                 sym.check_aead_tag(alg)
             elif isinstance(alg, CipherAlg):
-                sym.check_cipher_key(sized, alg.mode)
+                check_cipher_key(sized, alg.mode)
             elif isinstance(alg, MacAlg):
-                sym.check_mac_key(sized, alg)
+                check_mac_key(sized, alg)
                 sym.check_mac_alg(alg, self.limits.allow_deprecated)
             else:
                 return False

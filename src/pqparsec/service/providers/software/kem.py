@@ -10,8 +10,8 @@ from pqparsec.protocol.operations import (
     PsaEncapsulateRequest,
     PsaEncapsulateResult,
 )
-from pqparsec.protocol.psa import KemAlg, KeyAttributes
-from pqparsec.protocol.psa.policy import check_alg, check_not_deprecated, check_usage, invalid_argument
+from pqparsec.protocol.psa import KeyAttributes
+from pqparsec.protocol.psa.policy import check_kem_request, check_not_deprecated, invalid_argument
 from pqparsec.service.identity import Identity
 from pqparsec.service.providers.software import pqc
 from pqparsec.service.providers.software.base import SoftwareBase
@@ -41,9 +41,7 @@ class KemOps(SoftwareBase):
 
     def psa_encapsulate(self, app: Identity, req: PsaEncapsulateRequest) -> PsaEncapsulateResult:
         rec = self.load(app, req.key_name)
-        pqc.check_kem_key(rec.attributes.key_type, req.alg)
-        check_usage(rec.attributes, "encrypt", "encapsulation")
-        check_alg(rec.attributes, KemAlg(req.alg), "encapsulation")
+        check_kem_request(rec.attributes, req.alg, "encrypt", "encapsulation")
         out = self._kem_output(app, req.output_key_name, req.output_key_attributes)
         with self.material(rec) as m:
             secret, ciphertext = pqc.encapsulate(rec.attributes, m, req.alg)
@@ -52,9 +50,7 @@ class KemOps(SoftwareBase):
 
     def psa_decapsulate(self, app: Identity, req: PsaDecapsulateRequest) -> PsaDecapsulateResult:
         rec = self.load(app, req.key_name)
-        pqc.check_kem_key(rec.attributes.key_type, req.alg)
-        check_usage(rec.attributes, "decrypt", "decapsulation")
-        check_alg(rec.attributes, KemAlg(req.alg), "decapsulation")
+        check_kem_request(rec.attributes, req.alg, "decrypt", "decapsulation")
         out = self._kem_output(app, req.output_key_name, req.output_key_attributes)
         with self.material(rec) as m:
             secret = pqc.decapsulate(rec.attributes, m, req.alg, req.ciphertext)

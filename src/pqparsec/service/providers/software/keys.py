@@ -1,10 +1,7 @@
-"""PSA key formats <-> `cryptography` key objects, key generation, and the one declaration of
-what the software provider supports.
+"""Key generation, import, and the one declaration of what the software provider supports.
 
-Stored (wrapped) material is the PSA export format of the key: RSA key pair = DER RSAPrivateKey;
-ECC key pair = the private scalar (big-endian; Montgomery: little-endian as in RFC 7748, with the
-forced bits set); DH key pair = the private exponent, big-endian, as long as the prime; public
-keys = what PsaExportPublicKey returns; symmetric keys = raw bytes.
+Stored (wrapped) material is the PSA export format of the key (protocol/psa/crypto.py converts
+between those formats and `cryptography` key objects); symmetric keys are their raw bytes.
 
 `KEY_SPECS` below says which key types and sizes exist here and which algorithms each can
 perform. Key creation checks sizes against it, the operations check algorithms against it, and
@@ -14,16 +11,10 @@ CanDoCrypto answers from it, so the three cannot disagree.
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
 
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dh, ec, rsa, x448, x25519
-from cryptography.utils import CryptographyDeprecationWarning
+from cryptography.hazmat.primitives.asymmetric import ec, rsa, x448, x25519
 
 from pqparsec.protocol.psa import (
     Algorithm,
@@ -41,80 +32,41 @@ from pqparsec.protocol.psa import (
     SignAlg,
     SignKind,
 )
-from pqparsec.protocol.psa.hashes import (
-    CRYPTOGRAPHY_HASHES,
-    RIPEMD160,
+from pqparsec.protocol.psa.crypto import (
+    DH_GROUPS,
+    HASHES,
+    MONTGOMERY_BITS,
     WEIERSTRASS,
-    computable,
+    PrivateKey,
+    curve_for,
+    dh_parameters,
+    export_private,
+    export_public,
+    key_size_bits,
+    load_private,
+    load_public,
 )
 from pqparsec.protocol.psa.policy import invalid_argument, not_supported
 
-# `cryptography` warns that finite-field DH is on its way out; RFC 7919 groups are part of the
-# PSA surface we implement, so the warning is noise in the service log.
-warnings.filterwarnings("ignore", message="Diffie-Hellman over finite fields",
-                        category=CryptographyDeprecationWarning)
-
-_DER = serialization.Encoding.DER
-_RAW = serialization.Encoding.Raw
-
 # ------------------------------------------------------------------------------------------------
-# Hashes
+# Hashes: every PSA hash this OpenSSL computes (crypto.HASHES) is the one table behind
+# PsaHashCompute / PsaHashCompare, the hash of signature algorithms and of HMAC, and CanDoCrypto's
+# answers for all of them (so that a hash is offered exactly where it works).
 
-# Every PSA hash this provider computes: the one table behind PsaHashCompute / PsaHashCompare,
-# the hash of signature algorithms and of HMAC, and CanDoCrypto's answers for all of them (so
-# that a hash is offered exactly where it works). MD2 and MD4 are not in OpenSSL 3's default
-# provider; RIPEMD-160 is, but `cryptography` names no class for it.
-HASHES = computable({**CRYPTOGRAPHY_HASHES, Hash.RIPEMD160: RIPEMD160})
 # Hashes usable in RSA PKCS#1 v1.5 / PSS and (deterministic) ECDSA signatures.
 SIGN_HASHES = frozenset(HASHES)
 # Hashes usable in RSA OAEP (label hash and MGF1 are the same hash, as PSA defines OAEP).
 OAEP_HASHES = frozenset({Hash.SHA_1, Hash.SHA_224, Hash.SHA_256, Hash.SHA_384,
                          Hash.SHA_512}) & SIGN_HASHES
 
-
-def hash_algorithm(h: Hash) -> hashes.HashAlgorithm:
-    cls = HASHES.get(h)
-    if cls is None:
-        raise not_supported(f"hash {h.name} is not supported")
-    return cls()
-
-
 # ------------------------------------------------------------------------------------------------
-# Curves, groups, sizes
+# Sizes
 
-MONTGOMERY_BITS = {255: 32, 448: 56}
 RSA_MIN_BITS, RSA_MAX_BITS = 1024, 4096
 RSA_BITS = range(RSA_MIN_BITS, RSA_MAX_BITS + 1)
 # PSA_MAX_KEY_BITS: the largest key size the PSA API can express.
 MAX_KEY_BITS = 0xFFF8
 UNSTRUCTURED_BITS = range(8, MAX_KEY_BITS + 1, 8)
-
-
-def _rfc7919_prime(bits: int, x: int) -> int:
-    """The RFC 7919 ffdhe prime of `bits` bits: p = 2^b - 2^(b-64) + (floor(2^(b-130) e) + X) 2^64 - 1,
-    with e computed exactly enough from its series (RFC 7919 section A defines each group so)."""
-    scale = bits - 130
-    guard = 64  # extra bits so the floor is exact despite the truncated terms
-    one = 1 << (scale + guard)
-    e_scaled, term, k = 0, one, 0
-    while term:
-        e_scaled += term
-        k += 1
-        term //= k
-    return (1 << bits) - (1 << (bits - 64)) + ((e_scaled >> guard) + x) * (1 << 64) - 1
-
-
-# RFC 7919 Appendix A: group size in bits -> the prime (generator 2). The X offsets are those of
-# the RFC; tests compare the primes with the ones OpenSSL ships.
-DH_GROUPS: dict[int, int] = {bits: _rfc7919_prime(bits, x) for bits, x in (
-    (2048, 560316), (3072, 2625351), (4096, 5736041), (6144, 15705020), (8192, 10965728))}
-DH_GENERATOR = 2
-
-
-@cache
-def _dh_parameters(bits: int) -> dh.DHParameterNumbers:
-    return dh.DHParameterNumbers(DH_GROUPS[bits], DH_GENERATOR)
-
 
 # ------------------------------------------------------------------------------------------------
 # The declaration: key types, sizes, algorithms
@@ -228,37 +180,7 @@ def algorithm_supported(kt: KeyType, alg: Algorithm) -> bool:
 
 
 # ------------------------------------------------------------------------------------------------
-# Key objects
-
-PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | x25519.X25519PrivateKey | \
-    x448.X448PrivateKey | dh.DHPrivateKey
-PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | x25519.X25519PublicKey | \
-    x448.X448PublicKey | dh.DHPublicKey
-
-
-def curve_for(kt: KeyType, bits: int) -> ec.EllipticCurve:
-    assert kt.ecc_family is not None
-    cls = WEIERSTRASS.get((kt.ecc_family, bits))
-    if cls is None:
-        raise not_supported(f"curve {kt.ecc_family.name} with {bits} bits is not supported")
-    return cls()
-
-
-def scalar_len(bits: int) -> int:
-    return (bits + 7) // 8
-
-
-def clamp_montgomery(scalar: bytearray) -> bytearray:
-    """Set the bits RFC 7748 decodeScalar25519/448 force, as PSA's export format requires."""
-    if len(scalar) == MONTGOMERY_BITS[255]:
-        scalar[0] &= 248
-        scalar[31] &= 127
-        scalar[31] |= 64
-    elif len(scalar) == MONTGOMERY_BITS[448]:
-        scalar[0] &= 252
-        scalar[55] |= 128
-    return scalar
-
+# Generation and import
 
 def generate(attrs: KeyAttributes) -> bytearray:
     """New key material in the stored format."""
@@ -275,181 +197,11 @@ def generate(attrs: KeyAttributes) -> bytearray:
         if kt.ecc_family == EccFamily.MONTGOMERY:
             key = x25519.X25519PrivateKey.generate() if bits == 255 else x448.X448PrivateKey.generate()
         else:
-            key = ec.generate_private_key(curve_for(kt, bits))
+            key = ec.generate_private_key(curve_for(kt.ecc_family, bits))
         return export_private(key)
     if kt.kind == KeyKind.DH_KEY_PAIR:
-        return export_private(_dh_parameters(bits).parameters().generate_private_key())
+        return export_private(dh_parameters(bits).parameters().generate_private_key())
     return bytearray(os.urandom(bits // 8))
-
-
-def export_private(key: PrivateKey) -> bytearray:
-    """The PSA export format of a private key."""
-    if isinstance(key, rsa.RSAPrivateKey):
-        return bytearray(key.private_bytes(_DER, serialization.PrivateFormat.TraditionalOpenSSL,
-                                           serialization.NoEncryption()))
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        n = scalar_len(key.curve.key_size)
-        return bytearray(key.private_numbers().private_value.to_bytes(n, "big"))
-    if isinstance(key, dh.DHPrivateKey):
-        nums = key.private_numbers()
-        return bytearray(nums.x.to_bytes(scalar_len(key.key_size), "big"))
-    raw = key.private_bytes(_RAW, serialization.PrivateFormat.Raw, serialization.NoEncryption())
-    return clamp_montgomery(bytearray(raw))
-
-
-def load_private(material: bytes | bytearray, attrs: KeyAttributes, stored: bool = False) -> PrivateKey:
-    """A private key from its PSA export format (key pair types).
-
-    `stored`: the material comes from our key store, where it was validated on the way in and is
-    integrity-protected since; the (slow) RSA consistency check is then skipped."""
-    kt = attrs.key_type
-    try:
-        if kt.kind == KeyKind.RSA_KEY_PAIR:
-            key = serialization.load_der_private_key(bytes(material), None,
-                                                     unsafe_skip_rsa_key_validation=stored)
-            if not isinstance(key, rsa.RSAPrivateKey):
-                raise invalid_argument("data is not an RSA private key")
-            return key
-        if kt.kind == KeyKind.ECC_KEY_PAIR:
-            if kt.ecc_family == EccFamily.MONTGOMERY:
-                if len(material) == MONTGOMERY_BITS[255]:
-                    return x25519.X25519PrivateKey.from_private_bytes(bytes(material))
-                if len(material) == MONTGOMERY_BITS[448]:
-                    return x448.X448PrivateKey.from_private_bytes(bytes(material))
-                raise invalid_argument(f"a Montgomery private key has 32 or 56 bytes, not "
-                                       f"{len(material)}")
-            bits = attrs.key_bits or _ecc_bits_from_len(kt, len(material))
-            if len(material) != scalar_len(bits):
-                raise invalid_argument(f"private scalar of {len(material)} bytes for a "
-                                       f"{bits}-bit curve")
-            return ec.derive_private_key(int.from_bytes(material, "big"), curve_for(kt, bits))
-        if kt.kind == KeyKind.DH_KEY_PAIR:
-            return _load_dh_private(bytes(material), kt)
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise invalid_argument(f"key data is not a valid {kt.describe()}: {exc}") from None
-    raise invalid_argument(f"{kt.describe()} is not a private key type")
-
-
-def _dh_group_from_len(kt: KeyType, n: int) -> int:
-    for bits in DH_GROUPS:
-        if scalar_len(bits) == n:
-            return bits
-    raise invalid_argument(f"no {kt.describe()} group has {n}-byte values "
-                           f"({', '.join(str(b // 8) for b in DH_GROUPS)} bytes are)")
-
-
-def _load_dh_private(data: bytes, kt: KeyType) -> dh.DHPrivateKey:
-    bits = _dh_group_from_len(kt, len(data))
-    p = DH_GROUPS[bits]
-    x = int.from_bytes(data, "big")
-    if not 1 < x < p - 1:
-        raise invalid_argument("the DH private exponent is out of range")
-    # Through PKCS#8, so that OpenSSL computes the public value (in constant time) on load.
-    key = serialization.load_der_private_key(_dh_pkcs8(p, x), None)
-    assert isinstance(key, dh.DHPrivateKey)
-    return key
-
-
-def _dh_pkcs8(p: int, x: int) -> bytes:
-    """PrivateKeyInfo for PKCS#3 DH (OID 1.2.840.113549.1.3.1): version, algorithm, x."""
-    params = _der(0x30, _der_int(p) + _der_int(DH_GENERATOR))
-    alg_id = _der(0x30, _der(0x06, bytes.fromhex("2a864886f70d010301")) + params)
-    return _der(0x30, _der_int(0) + alg_id + _der(0x04, _der_int(x)))
-
-
-def _der(tag: int, body: bytes) -> bytes:
-    return bytes([tag]) + _der_len(len(body)) + body
-
-
-def _der_int(n: int) -> bytes:
-    return _der(0x02, n.to_bytes(n.bit_length() // 8 + 1, "big"))
-
-
-def _der_len(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(raw)]) + raw
-
-
-def _ecc_bits_from_len(kt: KeyType, n: int) -> int:
-    for (fam, bits) in WEIERSTRASS:
-        if fam == kt.ecc_family and scalar_len(bits) == n:
-            return bits
-    if (KeyKind.ECC_KEY_PAIR, kt.ecc_family) not in KEY_SPECS:
-        raise not_supported(f"key type {kt.describe()} is not supported by the software provider")
-    raise invalid_argument(f"no {kt.ecc_family.name if kt.ecc_family else ''} curve has "
-                           f"{n}-byte scalars")
-
-
-def load_public(material: bytes | bytearray, attrs: KeyAttributes) -> PublicKey:
-    """A public key from its PSA public format (public key types, and peer keys)."""
-    kt = attrs.key_type
-    data = bytes(material)
-    try:
-        if kt.kind == KeyKind.RSA_PUBLIC_KEY:
-            key = serialization.load_der_public_key(_rsa_public_spki(data))
-            if not isinstance(key, rsa.RSAPublicKey):
-                raise invalid_argument("data is not an RSA public key")
-            return key
-        if kt.kind == KeyKind.ECC_PUBLIC_KEY:
-            if kt.ecc_family == EccFamily.MONTGOMERY:
-                if len(data) == MONTGOMERY_BITS[255]:
-                    return x25519.X25519PublicKey.from_public_bytes(data)
-                if len(data) == MONTGOMERY_BITS[448]:
-                    return x448.X448PublicKey.from_public_bytes(data)
-                raise invalid_argument(f"a Montgomery public key has 32 or 56 bytes, not {len(data)}")
-            bits = attrs.key_bits or _ecc_bits_from_point_len(kt, len(data))
-            if not data.startswith(b"\x04") or len(data) != 1 + 2 * scalar_len(bits):
-                raise invalid_argument(f"an ECC public key is an uncompressed point (0x04 || x || y) "
-                                       f"of {1 + 2 * scalar_len(bits)} bytes")
-            return ec.EllipticCurvePublicKey.from_encoded_point(curve_for(kt, bits), data)
-        if kt.kind == KeyKind.DH_PUBLIC_KEY:
-            bits = _dh_group_from_len(kt, len(data))
-            y = int.from_bytes(data, "big")
-            if not 1 < y < DH_GROUPS[bits] - 1:
-                raise invalid_argument("the DH public value is out of range")
-            return dh.DHPublicNumbers(y, _dh_parameters(bits)).public_key()
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise invalid_argument(f"key data is not a valid {kt.describe()}: {exc}") from None
-    raise invalid_argument(f"{kt.describe()} is not a public key type")
-
-
-def _ecc_bits_from_point_len(kt: KeyType, n: int) -> int:
-    for (fam, bits) in WEIERSTRASS:
-        if fam == kt.ecc_family and 1 + 2 * scalar_len(bits) == n:
-            return bits
-    if (KeyKind.ECC_PUBLIC_KEY, kt.ecc_family) not in KEY_SPECS:
-        raise not_supported(f"key type {kt.describe()} is not supported by the software provider")
-    raise invalid_argument(f"no curve of that family has {n}-byte uncompressed points")
-
-
-def _rsa_public_spki(pkcs1: bytes) -> bytes:
-    """Wrap a DER RSAPublicKey in a SubjectPublicKeyInfo so `cryptography` can load it."""
-    alg_id = bytes.fromhex("300d06092a864886f70d0101010500")
-    return _der(0x30, alg_id + _der(0x03, b"\x00" + pkcs1))
-
-
-def export_public(key: PrivateKey | PublicKey) -> bytes:
-    pub: Any = key.public_key() if hasattr(key, "public_key") else key
-    if isinstance(pub, rsa.RSAPublicKey):
-        return pub.public_bytes(_DER, serialization.PublicFormat.PKCS1)
-    if isinstance(pub, ec.EllipticCurvePublicKey):
-        return pub.public_bytes(serialization.Encoding.X962,
-                                serialization.PublicFormat.UncompressedPoint)
-    if isinstance(pub, dh.DHPublicKey):
-        return int(pub.public_numbers().y).to_bytes(scalar_len(pub.key_size), "big")
-    return bytes(pub.public_bytes(_RAW, serialization.PublicFormat.Raw))
-
-
-def key_size_bits(key: PrivateKey | PublicKey) -> int:
-    if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey, dh.DHPrivateKey, dh.DHPublicKey)):
-        return key.key_size
-    if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
-        return key.curve.key_size
-    if isinstance(key, (x25519.X25519PrivateKey, x25519.X25519PublicKey)):
-        return 255
-    return 448
 
 
 def import_material(attrs: KeyAttributes, data: bytes) -> tuple[bytearray, int]:
@@ -473,3 +225,4 @@ def import_material(attrs: KeyAttributes, data: bytes) -> tuple[bytearray, int]:
         raise invalid_argument(f"key_bits is {attrs.key_bits} but the key data has {bits} bits")
     check_bits(KeyAttributes(kt, bits, attrs.policy))
     return material, bits
+

@@ -30,12 +30,7 @@ import hmac
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    NoDigestInfo,
-    Prehashed,
-    decode_dss_signature,
-    encode_dss_signature,
-)
+from cryptography.hazmat.primitives.asymmetric.utils import NoDigestInfo, Prehashed
 
 from pqparsec.protocol.operations import (
     EmptyResult,
@@ -49,15 +44,14 @@ from pqparsec.protocol.psa import (
     CONTEXT_SIGN_KINDS,
     PREHASH_PQC_SIGN_KINDS,
     Hash,
-    KeyAttributes,
     SignAlg,
     SignKind,
+    crypto,
 )
 from pqparsec.protocol.psa.policy import (
-    check_alg,
     check_sign_hash_length,
+    check_sign_input,
     check_sign_request,
-    check_usage,
     invalid_argument,
     not_supported,
 )
@@ -65,10 +59,7 @@ from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
 from pqparsec.service.key_store import KeyRecord
 from pqparsec.service.providers.software import keys, pqc
-from pqparsec.service.providers.software.base import SoftwareBase, with_implied_usage
-
-# Schemes that sign given bytes rather than a hash: PsaSignHash / PsaVerifyHash only.
-RAW_SIGN_KINDS = frozenset({SignKind.RSA_PKCS1V15_SIGN_RAW, SignKind.ECDSA_ANY})
+from pqparsec.service.providers.software.base import SoftwareBase
 
 # Prehashed digests OpenSSL accepts for ECDSA, by length; ECDSA only uses the length.
 _ECDSA_CARRIERS: tuple[tuple[int, type[hashes.HashAlgorithm]], ...] = (
@@ -101,36 +92,18 @@ def ecdsa_any_input(curve: ec.EllipticCurve, data: bytes) -> tuple[bytes, Prehas
     return e.to_bytes(size, "big"), Prehashed(cls())
 
 
-def pss_salt_length(key_bits: int, h: hashes.HashAlgorithm) -> int:
-    """PSA_ALG_RSA_PSS: a salt as long as the hash, or the largest the key allows."""
-    em_len = (key_bits - 1 + 7) // 8
-    room = em_len - h.digest_size - 2
-    if room < 0:
-        raise invalid_argument(f"a {key_bits}-bit RSA key is too small for PSS with {h.name}")
-    return min(h.digest_size, room)
-
-
 class SignatureOps(SoftwareBase):
     # -- checks ------------------------------------------------------------------------------
 
     def _checked(self, app: Identity, key_name: str, alg: SignAlg, flag: str, op: str,
                  context: bytes, message: bool) -> KeyRecord:
         rec = self.load(app, key_name)
-        attrs: KeyAttributes = with_implied_usage(rec.attributes)
-        # Parsec's order (parsec-interface `validate`): usage flag, the policy's algorithm, then
-        # key type vs algorithm; check_sign_request does the rest after the first two.
-        check_usage(attrs, flag, op)
-        check_alg(attrs, alg, op, verify=flag.startswith("verify"))
-        check_sign_request(attrs, alg, flag, op)
-        if message and alg.kind in RAW_SIGN_KINDS:
-            raise invalid_argument(f"{alg.kind.name} signs a hash: use PsaSignHash/PsaVerifyHash")
+        attrs = rec.attributes
+        check_sign_request(attrs, alg, flag, op, message)
         if not keys.algorithm_supported(attrs.key_type, alg):
             raise not_supported(f"{alg.kind.name} with {attrs.key_type.describe()} keys is not "
                                 f"supported by the software provider")
-        if context:
-            raise invalid_argument(f"{alg.kind.name} takes no context string")
-        if flag.startswith("sign") and not attrs.key_type.is_key_pair:
-            raise invalid_argument("a public key cannot sign")
+        check_sign_input(attrs, alg, flag, context)
         return rec
 
     # -- the schemes --------------------------------------------------------------------------
@@ -164,7 +137,7 @@ class SignatureOps(SoftwareBase):
     @staticmethod
     def _hash_choice(alg: SignAlg, prehashed: bool) -> tuple[hashes.HashAlgorithm, HashChoice]:
         assert isinstance(alg.hash, Hash)
-        h = keys.hash_algorithm(alg.hash)
+        h = crypto.hash_algorithm(alg.hash)
         return h, (Prehashed(h) if prehashed else h)
 
     def _rsa_sign(self, key: rsa.RSAPrivateKey, alg: SignAlg, data: bytes, prehashed: bool) -> bytes:
@@ -173,7 +146,7 @@ class SignatureOps(SoftwareBase):
             return key.sign(data, padding.PKCS1v15(), NoDigestInfo())
         h, choice = self._hash_choice(alg, prehashed)
         if alg.kind == SignKind.RSA_PSS:
-            pss = padding.PSS(padding.MGF1(h), pss_salt_length(key.key_size, h))
+            pss = padding.PSS(padding.MGF1(h), crypto.pss_salt_length(key.key_size, h))
             return key.sign(data, pss, choice)
         return key.sign(data, padding.PKCS1v15(), choice)
 
@@ -186,7 +159,7 @@ class SignatureOps(SoftwareBase):
             return
         h, choice = self._hash_choice(alg, prehashed)
         if alg.kind == SignKind.RSA_PSS:
-            pss = padding.PSS(padding.MGF1(h), pss_salt_length(pub.key_size, h))
+            pss = padding.PSS(padding.MGF1(h), crypto.pss_salt_length(pub.key_size, h))
             pub.verify(signature, data, pss, choice)
         else:
             pub.verify(signature, data, padding.PKCS1v15(), choice)
@@ -202,31 +175,23 @@ class SignatureOps(SoftwareBase):
     def _ecdsa_sign(self, key: ec.EllipticCurvePrivateKey, alg: SignAlg, data: bytes,
                     prehashed: bool) -> bytes:
         data, scheme = self._ecdsa_algorithm(key.curve, alg, data, prehashed)
-        r, s = decode_dss_signature(key.sign(data, scheme))
-        n = keys.scalar_len(key.curve.key_size)
-        return r.to_bytes(n, "big") + s.to_bytes(n, "big")  # PSA's r || s
+        return crypto.ecdsa_der_to_raw(key.sign(data, scheme), key.curve.key_size)  # PSA's r || s
 
     def _ecdsa_verify(self, pub: ec.EllipticCurvePublicKey, alg: SignAlg, data: bytes,
                       signature: bytes, prehashed: bool) -> None:
-        n = keys.scalar_len(pub.curve.key_size)
+        n = crypto.scalar_len(pub.curve.key_size)
         if len(signature) != 2 * n:
             raise InvalidSignature
         data, scheme = self._ecdsa_algorithm(pub.curve, alg, data, prehashed)
-        der = encode_dss_signature(int.from_bytes(signature[:n], "big"),
-                                   int.from_bytes(signature[n:], "big"))
-        pub.verify(der, data, scheme)
+        pub.verify(crypto.ecdsa_raw_to_der(signature), data, scheme)
 
     # -- the extension's algorithms and context strings (pqc/) ---------------------------------
 
     def _pqc_checked(self, app: Identity, key_name: str, alg: SignAlg, context: bytes, flag: str,
                      op: str, prehashed: bool) -> KeyRecord:
-        # Parsec's order, as the classic checks: usage flag, the policy's algorithm, then key
-        # type vs algorithm and the rest.
+        # The same checks in the same order as the classic ones, then the extension's own.
         rec = self.load(app, key_name)
-        attrs = with_implied_usage(rec.attributes)
-        check_usage(attrs, flag, op)
-        check_alg(attrs, alg, op, verify=flag.startswith("verify"))
-        check_sign_request(attrs, alg, flag, op)
+        check_sign_request(rec.attributes, alg, flag, op)
         if len(context) > pqc.MAX_CONTEXT:
             raise invalid_argument(f"a context string has at most {pqc.MAX_CONTEXT} bytes")
         if context and alg.kind not in CONTEXT_SIGN_KINDS:

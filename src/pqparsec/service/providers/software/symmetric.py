@@ -47,27 +47,20 @@ from pqparsec.protocol.operations import (
     PsaMacComputeResult,
     PsaMacVerifyRequest,
 )
-from pqparsec.protocol.psa import (
-    AeadAlg,
-    AeadKind,
-    CipherAlg,
-    CipherMode,
-    KeyAttributes,
-    KeyKind,
-    MacAlg,
-    MacKind,
-)
+from pqparsec.protocol.psa import AeadAlg, AeadKind, CipherMode, MacAlg, MacKind
+from pqparsec.protocol.psa.crypto import HASHES, hash_algorithm
 from pqparsec.protocol.psa.policy import (
     DEPRECATED_HASHES,
-    check_alg,
-    check_usage,
+    check_aead_request,
+    check_cipher_request,
+    check_mac_request,
     invalid_argument,
     not_supported,
 )
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
 from pqparsec.service.key_store import KeyRecord
-from pqparsec.service.providers.software.base import HASHES, SoftwareBase, hash_algorithm
+from pqparsec.service.providers.software.base import SoftwareBase
 
 BLOCK = 16  # the AES block size
 
@@ -80,19 +73,8 @@ CHACHA20_POLY1305_NONCE = 12
 # The GCM nonce lengths OpenSSL (through `cryptography`) accepts; others go to pycryptodome.
 _OPENSSL_GCM_NONCES = range(8, 129)
 
-AEAD_KEY_KIND = {AeadKind.GCM: KeyKind.AES, AeadKind.CCM: KeyKind.AES,
-                 AeadKind.CHACHA20_POLY1305: KeyKind.CHACHA20}
-
-
 def _invalid_signature(msg: str) -> ParsecError:
     return ParsecError(ResponseStatus.PSA_ERROR_INVALID_SIGNATURE, msg)
-
-
-def check_aead_key(attrs: KeyAttributes, alg: AeadAlg) -> None:
-    want = AEAD_KEY_KIND[alg.kind]
-    if attrs.key_type.kind != want:
-        raise invalid_argument(f"{alg.kind.name} needs a {want.name} key, not "
-                               f"{attrs.key_type.describe()}")
 
 
 def check_aead_tag(alg: AeadAlg) -> int:
@@ -201,20 +183,6 @@ def iv_length(mode: CipherMode) -> int:
     return CHACHA20_NONCE if mode == CipherMode.STREAM_CIPHER else BLOCK
 
 
-def check_cipher_key(attrs: KeyAttributes, mode: CipherMode) -> None:
-    kind = attrs.key_type.kind
-    if mode == CipherMode.STREAM_CIPHER:
-        if kind != KeyKind.CHACHA20:
-            raise invalid_argument(f"STREAM_CIPHER needs a CHACHA20 key, not "
-                                   f"{attrs.key_type.describe()}")
-        return
-    if kind != KeyKind.AES:
-        raise invalid_argument(f"{mode.name} needs an AES key, not {attrs.key_type.describe()}")
-    if mode == CipherMode.XTS and attrs.key_bits != 256:
-        raise invalid_argument(f"XTS needs two AES keys of equal size (a 256-bit key here), "
-                               f"not {attrs.key_bits} bits")
-
-
 def _engine(key: bytearray, mode: CipherMode, iv: bytes) -> Cipher[Any]:
     if mode == CipherMode.STREAM_CIPHER:
         # PSA's ChaCha20 stream cipher: a 12-byte nonce and a block counter starting at 0;
@@ -288,13 +256,6 @@ HMAC_HASHES = frozenset(HASHES)
 MIN_MAC_LENGTH = 4
 
 
-def check_mac_key(attrs: KeyAttributes, alg: MacAlg) -> None:
-    want = KeyKind.HMAC if alg.kind == MacKind.HMAC else KeyKind.AES
-    if attrs.key_type.kind != want:
-        raise invalid_argument(f"{alg.kind.name} needs a {want.name} key, not "
-                               f"{attrs.key_type.describe()}")
-
-
 def check_mac_alg(alg: MacAlg, allow_deprecated: bool) -> int:
     """Is `alg` one we compute? Return its output length in bytes."""
     if alg.kind == MacKind.CBC_MAC:
@@ -336,12 +297,7 @@ class SymmetricOps(SoftwareBase):
     def _aead_request(self, app: Identity, key_name: str, alg: AeadAlg, flag: str, op: str,
                       data: bytes, nonce: bytes) -> tuple[KeyRecord, int]:
         rec = self.load(app, key_name)
-        attrs = rec.attributes
-        check_usage(attrs, flag, op)
-        check_alg(attrs, alg, op)
-        check_aead_key(attrs, alg)
-        if not data or not nonce:
-            raise invalid_argument(f"{op}: the input and the nonce must not be empty")
+        check_aead_request(rec.attributes, alg, flag, op, data, nonce)
         tag_len = check_aead_tag(alg)
         check_aead_nonce(alg, nonce)
         return rec, tag_len
@@ -363,12 +319,7 @@ class SymmetricOps(SoftwareBase):
     def _cipher_request(self, app: Identity, key_name: str, mode: CipherMode, flag: str, op: str,
                         data: bytes) -> KeyRecord:
         rec = self.load(app, key_name)
-        attrs = rec.attributes
-        check_usage(attrs, flag, op)
-        check_alg(attrs, CipherAlg(mode), op)
-        check_cipher_key(attrs, mode)
-        if not data:
-            raise invalid_argument(f"{op}: the input must not be empty")
+        check_cipher_request(rec.attributes, mode, flag, op, data)
         return rec
 
     def psa_cipher_encrypt(self, app: Identity, req: PsaCipherEncryptRequest) -> CiphertextResult:
@@ -386,10 +337,7 @@ class SymmetricOps(SoftwareBase):
     def _mac_request(self, app: Identity, key_name: str, alg: MacAlg, flag: str,
                      op: str) -> tuple[KeyRecord, int]:
         rec = self.load(app, key_name)
-        attrs = rec.attributes
-        check_usage(attrs, flag, op)
-        check_alg(attrs, alg, op)
-        check_mac_key(attrs, alg)
+        check_mac_request(rec.attributes, alg, flag, op)
         return rec, check_mac_alg(alg, self.limits.allow_deprecated)
 
     def psa_mac_compute(self, app: Identity, req: PsaMacComputeRequest) -> PsaMacComputeResult:

@@ -29,9 +29,8 @@ from tpm2_pytss.types import (
     TPMU_SIG_SCHEME,
 )
 
-from pqparsec.protocol.psa import EccFamily, Hash, KeyAttributes, SignAlg, SignKind
+from pqparsec.protocol.psa import EccFamily, Hash, KeyAttributes, SignAlg, SignKind, crypto
 from pqparsec.protocol.psa.policy import invalid_argument, not_supported
-from pqparsec.service.providers.software import keys
 
 AUTH_LEN = 32  # the size of the name algorithm's digest (SHA-256)
 
@@ -197,7 +196,7 @@ def sensitive_create(auth: bytes) -> Any:
     return TPM2B_SENSITIVE_CREATE(TPMS_SENSITIVE_CREATE(userAuth=TPM2B_AUTH(auth)))
 
 
-def import_structures(attrs: KeyAttributes, key: keys.PrivateKey, auth: bytes,
+def import_structures(attrs: KeyAttributes, key: crypto.PrivateKey, auth: bytes,
                       auth_policy: bytes = b"") -> tuple[Any, Any]:
     """TPM2B_PUBLIC and TPM2B_SENSITIVE of a software private key, for TPM2_Import."""
     p = _base_public(attrs, generated=False, auth_policy=auth_policy)
@@ -213,7 +212,7 @@ def import_structures(attrs: KeyAttributes, key: keys.PrivateKey, auth: bytes,
         s.sensitiveType = TPM2_ALG.RSA
         s.sensitive.rsa = TPM2B_PRIVATE_KEY_RSA(nums.p.to_bytes(size // 2, "big"))
     elif isinstance(key, ec.EllipticCurvePrivateKey):
-        n = keys.scalar_len(key.curve.key_size)
+        n = crypto.scalar_len(key.curve.key_size)
         priv = key.private_numbers()
         p.unique.ecc.x = TPM2B_ECC_PARAMETER(priv.public_numbers.x.to_bytes(n, "big"))
         p.unique.ecc.y = TPM2B_ECC_PARAMETER(priv.public_numbers.y.to_bytes(n, "big"))
@@ -234,7 +233,7 @@ def unmarshal_private(data: bytes) -> Any:
     return obj
 
 
-def public_key(public: Any) -> keys.PublicKey:
+def public_key(public: Any) -> crypto.PublicKey:
     """The `cryptography` public key of a TPM2B_PUBLIC."""
     area = public.publicArea
     if area.type == TPM2_ALG.RSA:
@@ -275,7 +274,7 @@ def signature_bytes(sig: Any, alg: SignAlg, public: Any) -> bytes:
     if alg.kind == SignKind.RSA_PSS:
         return bytes(sig.signature.rsapss.sig)
     curve = CURVE_OF[int(public.publicArea.parameters.eccDetail.curveID)]
-    n = keys.scalar_len(curve.key_size)
+    n = crypto.scalar_len(curve.key_size)
     r = bytes(sig.signature.ecdsa.signatureR)
     s = bytes(sig.signature.ecdsa.signatureS)
     return r.rjust(n, b"\0") + s.rjust(n, b"\0")

@@ -17,7 +17,6 @@ from pqparsec.protocol.psa import (
     Algorithm,
     AnyHash,
     KemAlg,
-    KemKind,
     KeyAttributes,
     KeyKind,
     KeyType,
@@ -25,7 +24,12 @@ from pqparsec.protocol.psa import (
     SignAlg,
     SignKind,
 )
-from pqparsec.protocol.psa.policy import invalid_argument, not_supported, sign_alg_compatible
+from pqparsec.protocol.psa.policy import (
+    invalid_argument,
+    kem_alg_compatible,
+    not_supported,
+    sign_alg_compatible,
+)
 from pqparsec.service.providers import slh_dsa_worker
 from pqparsec.service.providers.software.pqc.params import (
     CRYPTOGRAPHY_ML_KEM,
@@ -92,8 +96,7 @@ def alg_compatible(kt: KeyType, alg: Algorithm) -> bool:
     if isinstance(alg, NoAlgorithm):
         return True
     if isinstance(alg, KemAlg):
-        return (alg.kind == KemKind.ML_KEM and kt.is_ml_kem) or (alg.kind == KemKind.X_WING
-                                                                  and kt.is_xwing)
+        return kem_alg_compatible(kt, alg.kind)
     if isinstance(alg, SignAlg):
         return sign_alg_compatible(kt, alg)
     return False
