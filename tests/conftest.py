@@ -1,16 +1,15 @@
 from __future__ import annotations
 
 import fnmatch
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from support import ServiceProcess
+if TYPE_CHECKING:
+    from pqptest.service import ServiceProcess
 
 ALLOWED_SKIPS = Path(__file__).resolve().parent / "allowed_skips.txt"
 
@@ -18,6 +17,10 @@ ALLOWED_SKIPS = Path(__file__).resolve().parent / "allowed_skips.txt"
 @pytest.fixture(scope="module")
 def direct_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     """One service per test module: Direct authenticator, admin "admin", software provider."""
+    # Imported here: test_allowed_skips.py runs this file's skip audit in a pytest of its own,
+    # without the `pythonpath` that makes `pqptest` importable.
+    from pqptest.service import ServiceProcess
+
     tmp = tmp_path_factory.mktemp("svc")
     svc = ServiceProcess(str(tmp), auth_type="Direct", admins=["admin"])
     svc.start()

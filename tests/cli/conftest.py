@@ -7,16 +7,12 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support import ServiceProcess
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from cli_support import Cli, pqparsec_executable
+from pqptest.cli import Cli, pqparsec_executable
+from pqptest.service import ServiceProcess
 
 from pqparsec.protocol.opcodes import Opcode
 

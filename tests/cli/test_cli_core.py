@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import Cli
+from pqptest.cli import Cli
 
 from pqparsec import __version__
 from pqparsec.client import templates

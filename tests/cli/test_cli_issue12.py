@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import Cli, pqparsec_executable
-from support import ServiceProcess
+from pqptest.cli import Cli, pqparsec_executable
+from pqptest.service import ServiceProcess
 
 from pqparsec.client import BasicClient, TransportError, UnsupportedEndpoint
 

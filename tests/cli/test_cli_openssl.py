@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import Cli, run_openssl
+from pqptest.cli import Cli, run_openssl
 
 from pqparsec.protocol.opcodes import Opcode
 

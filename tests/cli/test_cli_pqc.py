@@ -9,9 +9,9 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import Cli, run_openssl
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from pqptest.cli import Cli, run_openssl
 
 from pqparsec.protocol.psa import (
     EccFamily,

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from support import ROOT, ServiceProcess
+from pqptest.service import ROOT, ServiceProcess
 
 
 def _block(marker: str) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support import ServiceProcess
+from pqptest.service import ServiceProcess
 
 from pqparsec.client import BasicClient
 from pqparsec.protocol.opcodes import Opcode

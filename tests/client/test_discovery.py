@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import ServiceProcess
+from pqptest.service import ServiceProcess
 
 from pqparsec.client import (
     AuthenticationFailed,

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from support import ServiceProcess
+from pqptest.service import ServiceProcess
 
 from pqparsec.client import BasicClient, KeyNotFound, LabelStore, templates
 from pqparsec.client.labels import data_dir, store_path

@@ -37,7 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import ROOT, ecc_p256_sign_attrs, public_tmpdir
+from pqptest.psa import ecc_p256_sign_attrs
+from pqptest.service import ROOT, public_tmpdir
 
 from pqparsec.client import BasicClient
 

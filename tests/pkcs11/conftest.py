@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from softhsm_helper import SoftHsm, TokenInfo
-from support import ServiceProcess
+from pqptest.service import ServiceProcess
+from pqptest.softhsm import SoftHsm, TokenInfo
 
 _labels = itertools.count()
 

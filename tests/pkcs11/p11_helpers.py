@@ -1,34 +1,11 @@
-"""Small helpers shared by the PKCS#11 provider tests."""
+"""Small helpers of the PKCS#11 provider tests (the shared ones are in `pqptest`)."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-from support import ServiceProcess
-
-from pqparsec.client import ServiceError
-from pqparsec.protocol.psa import (
-    Algorithm,
-    KeyAttributes,
-    KeyPolicy,
-    KeyType,
-    NoAlgorithm,
-    UsageFlags,
-)
-from pqparsec.protocol.status import ResponseStatus
-
-
-def attrs(kt: KeyType, bits: int, alg: Algorithm | None = None, **flags: bool) -> KeyAttributes:
-    return KeyAttributes(kt, bits, KeyPolicy(UsageFlags(**flags), alg or NoAlgorithm()))
-
-
-def status(fn: Callable[..., object], *args: object) -> ResponseStatus:
-    with pytest.raises(ServiceError) as err:
-        fn(*args)
-    return err.value.status
+from pqptest.service import ServiceProcess
 
 
 def key_id(svc: ServiceProcess, app: str, key_name: str) -> str:

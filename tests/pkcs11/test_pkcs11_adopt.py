@@ -12,9 +12,10 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
-from p11_helpers import attrs, status
-from softhsm_helper import SoftHsm, TokenInfo
-from support import ServiceProcess
+from pqptest.psa import attrs
+from pqptest.service import ServiceProcess
+from pqptest.softhsm import SoftHsm, TokenInfo
+from pqptest.status import raised_status as status
 
 from pqparsec.cli.main import cli
 from pqparsec.client import templates

@@ -8,9 +8,11 @@ from collections.abc import Callable
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from p11_helpers import attrs, key_id, status
-from softhsm_helper import SoftHsm, TokenInfo
-from support import ServiceProcess
+from p11_helpers import key_id
+from pqptest.psa import attrs
+from pqptest.service import ServiceProcess
+from pqptest.softhsm import SoftHsm, TokenInfo
+from pqptest.status import raised_status as status
 
 from pqparsec.protocol.psa import EccFamily, Hash, KeyType, SignAlg, SignKind
 from pqparsec.protocol.status import ResponseStatus

@@ -17,9 +17,10 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from p11_helpers import attrs, status
-from softhsm_helper import SoftHsm
-from support import ServiceProcess
+from pqptest.psa import attrs
+from pqptest.service import ServiceProcess
+from pqptest.softhsm import SoftHsm
+from pqptest.status import raised_status as status
 
 from pqparsec.client import BasicClient
 from pqparsec.protocol.operations import CheckType

@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterator
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from p11_helpers import attrs, status
-from softhsm_helper import SoftHsm, TokenInfo
-from support import ServiceProcess
+from pqptest.psa import attrs
+from pqptest.service import ServiceProcess
+from pqptest.softhsm import SoftHsm, TokenInfo
+from pqptest.status import raised_status as status
 
 from pqparsec.client import BasicClient
 from pqparsec.client.admin import adopt_key

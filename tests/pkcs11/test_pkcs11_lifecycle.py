@@ -12,9 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
-from p11_helpers import attrs, key_id, status
-from softhsm_helper import SoftHsm, TokenInfo
-from support import ServiceProcess, wait_for
+from p11_helpers import key_id
+from pqptest.psa import attrs
+from pqptest.service import ServiceProcess, wait_for
+from pqptest.softhsm import SoftHsm, TokenInfo
+from pqptest.status import raised_status as status
 
 from pqparsec.protocol.psa import EccFamily, Hash, KeyType, SignAlg, SignKind
 from pqparsec.protocol.status import ResponseStatus

@@ -7,7 +7,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
-from softhsm_helper import USER_PIN, SoftHsm
+from pqptest.softhsm import USER_PIN, SoftHsm
 
 from pqparsec.protocol.status import ParsecError
 from pqparsec.service.config import ConfigError

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Iterator
 
 import pytest
-from support import ServiceProcess
+from pqptest.service import ServiceProcess
 
 from pqparsec.client.pqc import PqcClient
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import mldsa, mlkem
-from support import ServiceProcess
+from pqptest.service import ServiceProcess
 
 from pqparsec.cli.main import cli
 from pqparsec.client import keys

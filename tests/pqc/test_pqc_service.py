@@ -13,7 +13,7 @@ import pqcrypto
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed448, ed25519, mldsa, mlkem
 from pqc_vectors import ml_dsa_kat, ml_kem_kat, xwing_hpke_vectors
-from support import ServiceProcess
+from pqptest.service import ServiceProcess
 
 from pqparsec.client.errors import InvalidSignature, ServiceError
 from pqparsec.client.pqc import PqcClient

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import ROOT
+from pqptest.service import ROOT
 
 PROTO_DIR = ROOT / "src" / "pqparsec" / "protocol" / "proto"
 

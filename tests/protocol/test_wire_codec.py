@@ -12,7 +12,7 @@ from enum import IntEnum
 from typing import Any
 
 import pytest
-from support import load_mock_vectors
+from pqptest.service import load_mock_vectors
 
 from pqparsec.protocol import operations as ops
 from pqparsec.protocol.opcodes import Opcode

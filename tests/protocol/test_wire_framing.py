@@ -7,7 +7,7 @@ import struct
 import time
 
 import pytest
-from support import pack_wire_header
+from pqptest.wire import pack_wire_header
 
 from pqparsec.protocol.framing import RawRequest, read_request, read_response
 from pqparsec.protocol.status import ParsecError, ResponseStatus

@@ -6,7 +6,8 @@ import itertools
 import struct
 
 import pytest
-from support import load_mock_vectors, pack_wire_header, unpack_wire_header
+from pqptest.service import load_mock_vectors
+from pqptest.wire import pack_wire_header, unpack_wire_header
 
 from pqparsec.protocol.header import (
     HEADER_LEN,

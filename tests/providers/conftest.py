@@ -18,15 +18,14 @@ provider.
 from __future__ import annotations
 
 import itertools
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from capabilities import Pinned, pinned
-from support import ServiceProcess
-from tpm.swtpm_helper import Swtpm, require_swtpm
+from pqptest.service import ServiceProcess
+from pqptest.softhsm import SoftHsm
+from pqptest.swtpm import Swtpm, require_swtpm
 
 from pqparsec.client import BasicClient
 
@@ -43,12 +42,7 @@ def _tpm_table(tmp: str) -> Iterator[dict[str, object]]:
 
 def _pkcs11_table(tmp: str) -> dict[str, object]:
     """A private SoftHSM2 token in the temp dir; the service finds it through SOFTHSM2_CONF."""
-    helpers = str(Path(__file__).resolve().parent.parent / "pkcs11")
-    if helpers not in sys.path:
-        sys.path.append(helpers)
-    from softhsm_helper import SoftHsm  # skips the provider when SoftHSM2 is missing
-
-    hsm = SoftHsm(tmp)
+    hsm = SoftHsm(tmp)  # skips the provider when SoftHSM2 is missing
     return {**hsm.table(hsm.init_token("pqp-suite")), "__env__": hsm.env}
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import shutil
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,26 +14,23 @@ from capabilities import Pinned, only
 from capabilities.needs import Need, Needs, assert_refused, generates, imports, serves
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dh, ec, padding, rsa, x448, x25519
+from pqptest.psa import attrs
+from pqptest.status import raised_status as status
 
-from pqparsec.client import BasicClient, ServiceError
+from pqparsec.client import BasicClient
 from pqparsec.protocol.opcodes import Opcode
 from pqparsec.protocol.psa import (
-    Algorithm,
     DhFamily,
     EccFamily,
     EncryptAlg,
     EncryptKind,
     Hash,
     KeyAgreementAlg,
-    KeyAttributes,
     KeyKind,
-    KeyPolicy,
     KeyType,
-    NoAlgorithm,
     RawKeyAgreement,
     SignAlg,
     SignKind,
-    UsageFlags,
 )
 from pqparsec.protocol.status import ResponseStatus
 
@@ -49,16 +45,6 @@ CRYPTO_HASH: dict[Hash, type[hashes.HashAlgorithm]] = {
     Hash.SHA_1: hashes.SHA1, Hash.SHA_224: hashes.SHA224, Hash.SHA_256: hashes.SHA256,
     Hash.SHA_384: hashes.SHA384, Hash.SHA_512: hashes.SHA512}
 PLAINTEXT = bytes.fromhex("693edb1b227903f4c0bfd691763784a2948e925035c28c5c3ccafe18e8813778")
-
-
-def attrs(kt: KeyType, bits: int, alg: Algorithm | None = None, **flags: bool) -> KeyAttributes:
-    return KeyAttributes(kt, bits, KeyPolicy(UsageFlags(**flags), alg or NoAlgorithm()))
-
-
-def status(fn: Callable[..., object], *args: object) -> ResponseStatus:
-    with pytest.raises(ServiceError) as err:
-        fn(*args)
-    return err.value.status
 
 
 def name() -> str:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from capabilities import only, serving
-from support import ServiceProcess
+from pqptest.service import ServiceProcess
 
 from pqparsec.client import BasicClient, ServiceError
 from pqparsec.protocol.opcodes import Opcode

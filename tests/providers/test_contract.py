@@ -16,7 +16,7 @@ import typing
 from pathlib import Path
 
 import pytest
-from support import ServiceProcess
+from pqptest.service import ServiceProcess
 
 from pqparsec.client import ServiceError
 from pqparsec.protocol import operations as ops

@@ -11,7 +11,7 @@ from capabilities import Pinned
 from capabilities.needs import Need, Needs, assert_refused, generates, imports
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from support import ecc_p256_sign_attrs
+from pqptest.psa import ecc_p256_sign_attrs
 
 from pqparsec.client import BasicClient, ServiceError
 from pqparsec.protocol.opcodes import Opcode

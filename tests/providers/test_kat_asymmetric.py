@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -21,6 +21,7 @@ from capabilities.needs import Need, Needs, assert_refused, imports
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from pqptest.status import raised_status as status
 
 from pqparsec.client import BasicClient, ServiceError
 from pqparsec.protocol.opcodes import Opcode
@@ -73,12 +74,6 @@ def imported(client: BasicClient, a: KeyAttributes, data: bytes) -> str:
     k = f"kat-{next(_names)}"
     client.import_key(k, a, data)
     return k
-
-
-def status(fn: Callable[..., object], *args: object) -> ResponseStatus:
-    with pytest.raises(ServiceError) as err:
-        fn(*args)
-    return err.value.status
 
 
 def point(x: str, y: str, n: int) -> bytes:

@@ -8,7 +8,7 @@ import itertools
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,29 +17,28 @@ from capabilities import Pinned
 from capabilities.needs import Need, Needs, assert_refused, generates, imports
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa, x448, x25519
-from support import ServiceProcess
+from pqptest.psa import attrs
+from pqptest.service import ServiceProcess
+from pqptest.status import raised_status as status
 
-from pqparsec.client import BasicClient, ServiceError
+from pqparsec.client import BasicClient
 from pqparsec.protocol.ids import ProviderId
 from pqparsec.protocol.opcodes import Opcode
 from pqparsec.protocol.operations import CheckType
 from pqparsec.protocol.psa import (
     AeadAlg,
     AeadKind,
-    Algorithm,
     DhFamily,
     EccFamily,
     Hash,
     KeyAgreementAlg,
     KeyAttributes,
     KeyKind,
-    KeyPolicy,
     KeyType,
     NoAlgorithm,
     RawKeyAgreement,
     SignAlg,
     SignKind,
-    UsageFlags,
 )
 from pqparsec.protocol.status import ResponseStatus
 from pqparsec.service.providers.software import keys
@@ -61,16 +60,6 @@ CURVES: dict[tuple[EccFamily, int], ec.EllipticCurve] = {
     (EccFamily.BRAINPOOL_P_R1, 384): ec.BrainpoolP384R1(),
     (EccFamily.BRAINPOOL_P_R1, 512): ec.BrainpoolP512R1(),
 }
-
-
-def attrs(kt: KeyType, bits: int, alg: Algorithm | None = None, **flags: bool) -> KeyAttributes:
-    return KeyAttributes(kt, bits, KeyPolicy(UsageFlags(**flags), alg or NoAlgorithm()))
-
-
-def status(fn: Callable[..., object], *args: object) -> ResponseStatus:
-    with pytest.raises(ServiceError) as err:
-        fn(*args)
-    return err.value.status
 
 
 def name() -> str:

@@ -14,11 +14,11 @@ import hashlib
 import itertools
 from collections.abc import Callable
 
-import pytest
 from capabilities import Pinned
 from capabilities.needs import Need, Needs, assert_refused, generates
+from pqptest.status import raised_status as status
 
-from pqparsec.client import BasicClient, ServiceError
+from pqparsec.client import BasicClient
 from pqparsec.protocol.opcodes import Opcode
 from pqparsec.protocol.psa import (
     AeadAlg,
@@ -85,12 +85,6 @@ def key(client: BasicClient, kt: KeyType, bits: int, alg: Algorithm, *flags: str
     client.generate_key(name, KeyAttributes(kt, bits, KeyPolicy(
         UsageFlags(**dict.fromkeys(flags, True)), alg)))
     return name
-
-
-def status(fn: Callable[..., object], *args: object) -> ResponseStatus:
-    with pytest.raises(ServiceError) as err:
-        fn(*args)
-    return err.value.status
 
 
 def sign_ops(client: BasicClient) -> dict[str, Callable[[str, SignAlg], object]]:

@@ -9,7 +9,6 @@ import hashlib
 import itertools
 import shutil
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,24 +23,21 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
+from pqptest.psa import attrs
+from pqptest.status import raised_status as status
 
-from pqparsec.client import BasicClient, ServiceError
+from pqparsec.client import BasicClient
 from pqparsec.protocol.ids import ProviderId
 from pqparsec.protocol.opcodes import Opcode
 from pqparsec.protocol.psa import (
     ANY_HASH,
-    Algorithm,
     EccFamily,
     Hash,
     KeyAgreementAlg,
-    KeyAttributes,
-    KeyPolicy,
     KeyType,
-    NoAlgorithm,
     RawKeyAgreement,
     SignAlg,
     SignKind,
-    UsageFlags,
 )
 from pqparsec.protocol.status import ResponseStatus
 
@@ -62,16 +58,6 @@ CURVES: dict[tuple[EccFamily, int], ec.EllipticCurve] = {
     (EccFamily.BRAINPOOL_P_R1, 512): ec.BrainpoolP512R1(),
 }
 MESSAGE = b"Bob wrote this message."
-
-
-def attrs(kt: KeyType, bits: int, alg: Algorithm | None = None, **flags: bool) -> KeyAttributes:
-    return KeyAttributes(kt, bits, KeyPolicy(UsageFlags(**flags), alg or NoAlgorithm()))
-
-
-def status(fn: Callable[..., object], *args: object) -> ResponseStatus:
-    with pytest.raises(ServiceError) as err:
-        fn(*args)
-    return err.value.status
 
 
 def name() -> str:

@@ -21,7 +21,7 @@ from Crypto.Cipher import ChaCha20_Poly1305 as RefChaChaPoly
 from Crypto.Hash import CMAC as RefCMAC
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from support import ServiceProcess
+from pqptest.service import ServiceProcess
 
 from pqparsec.client import BasicClient, ServiceError
 from pqparsec.protocol.opcodes import Opcode

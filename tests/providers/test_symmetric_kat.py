@@ -19,7 +19,7 @@ import cryptography_vectors
 import pytest
 from capabilities import Pinned
 from capabilities.needs import Need, Needs, assert_refused, imports
-from support import ServiceProcess
+from pqptest.service import ServiceProcess
 
 from pqparsec.client import BasicClient, ServiceError
 from pqparsec.protocol.opcodes import Opcode

@@ -16,7 +16,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
-from support import ServiceProcess, ecc_p256_sign_attrs, rsa_sign_attrs
+from pqptest.psa import ecc_p256_sign_attrs, rsa_sign_attrs
+from pqptest.service import ServiceProcess
 
 from pqparsec.client import BasicClient
 from pqparsec.client.errors import ParsecClientError, ServiceError

@@ -16,7 +16,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
-from support import ServiceProcess, ecc_p256_sign_attrs, rsa_sign_attrs, run_serve
+from pqptest.psa import ecc_p256_sign_attrs, rsa_sign_attrs
+from pqptest.service import ServiceProcess, run_serve
 
 from pqparsec.client.errors import ServiceError
 from pqparsec.protocol.psa import Hash, SignAlg, SignKind

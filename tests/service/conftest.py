@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from support import ServiceProcess
+from pqptest.service import ServiceProcess
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from support import ecc_p256_sign_attrs, rsa_sign_attrs
+from pqptest.psa import ecc_p256_sign_attrs, rsa_sign_attrs
 
 from pqparsec.protocol.ids import AuthType, ProviderId
 from pqparsec.service.identity import Identity

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import hashlib
 
-from support import ServiceProcess
+from pqptest.service import ServiceProcess
 
 from pqparsec.protocol.psa import (
     EccFamily,

@@ -6,7 +6,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from support import ServiceProcess, ecc_p256_sign_attrs, rsa_sign_attrs, send_raw, wire_request
+from pqptest.psa import ecc_p256_sign_attrs, rsa_sign_attrs
+from pqptest.service import ServiceProcess
+from pqptest.wire import send_raw, wire_request
 
 from pqparsec.client import BasicClient
 from pqparsec.client.errors import ServiceError

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from support import render_config, run_serve
+from pqptest.service import render_config, run_serve
 
 
 def write(tmp_path: Path, text: str) -> str:

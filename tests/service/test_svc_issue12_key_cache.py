@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import ServiceProcess, ecc_p256_sign_attrs, rsa_sign_attrs
+from pqptest.psa import ecc_p256_sign_attrs, rsa_sign_attrs
+from pqptest.service import ServiceProcess
 
 from pqparsec.client.errors import ServiceError
 from pqparsec.protocol.psa import Hash, KeyAttributes, KeyPolicy, SignAlg, SignKind, UsageFlags

@@ -7,7 +7,8 @@ import socket
 from collections.abc import Callable
 
 import pytest
-from support import ServiceProcess, read_until_eof, run_serve, unpack_wire_header, wait_for
+from pqptest.service import ServiceProcess, run_serve, wait_for
+from pqptest.wire import read_until_eof, unpack_wire_header
 
 from pqparsec.client.errors import ProviderUnavailable
 from pqparsec.protocol.ids import ProviderId

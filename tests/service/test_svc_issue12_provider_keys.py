@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
-from support import ServiceProcess, ecc_p256_sign_attrs
+from pqptest.psa import ecc_p256_sign_attrs
+from pqptest.service import ServiceProcess
+from pqptest.softhsm import SoftHsm
 
 from pqparsec.client import BasicClient, ServiceError
 from pqparsec.protocol.ids import ProviderId
@@ -46,12 +47,7 @@ def listed(client: BasicClient) -> set[tuple[str, int]]:
 
 
 def start(tmp_path: Path, separate_key_managers: bool) -> ServiceProcess:
-    helpers = str(Path(__file__).resolve().parent.parent / "pkcs11")
-    if helpers not in sys.path:
-        sys.path.append(helpers)
-    from softhsm_helper import SoftHsm  # skips the test when SoftHSM2 is missing
-
-    hsm = SoftHsm(str(tmp_path))
+    hsm = SoftHsm(str(tmp_path))  # skips the test when SoftHSM2 is missing
     p11: dict[str, Any] = hsm.table(hsm.init_token("issue12"))
     if separate_key_managers:
         p11["key_info_manager"] = "pkcs11-manager"

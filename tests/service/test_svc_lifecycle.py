@@ -15,15 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import (
-    ServiceProcess,
-    ecc_p256_sign_attrs,
-    render_config,
-    run_serve,
-    send_raw,
-    wait_for,
-    wire_request,
-)
+from pqptest.psa import ecc_p256_sign_attrs
+from pqptest.service import ServiceProcess, render_config, run_serve, wait_for
+from pqptest.wire import send_raw, wire_request
 
 from pqparsec.client import BasicClient
 from pqparsec.client.errors import ServiceError

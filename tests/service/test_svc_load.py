@@ -13,10 +13,10 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
-from support import (
+from pqptest.psa import ecc_p256_sign_attrs
+from pqptest.service import ServiceProcess
+from pqptest.wire import (
     RawReply,
-    ServiceProcess,
-    ecc_p256_sign_attrs,
     pack_wire_header,
     read_until_eof,
     send_raw,

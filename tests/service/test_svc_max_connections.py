@@ -8,7 +8,8 @@ import socket
 from collections.abc import Iterator
 
 import pytest
-from support import ServiceProcess, read_until_eof, send_raw, wire_request
+from pqptest.service import ServiceProcess
+from pqptest.wire import read_until_eof, send_raw, wire_request
 
 from pqparsec.protocol.opcodes import Opcode
 from pqparsec.protocol.status import ResponseStatus as S

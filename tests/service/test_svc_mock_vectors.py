@@ -11,14 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from support import (
-    WIRE_HEADER_LEN,
-    ServiceProcess,
-    ecc_p256_sign_attrs,
-    load_mock_vectors,
-    send_raw,
-    unpack_wire_header,
-)
+from pqptest.psa import ecc_p256_sign_attrs
+from pqptest.service import ServiceProcess, load_mock_vectors
+from pqptest.wire import WIRE_HEADER_LEN, send_raw, unpack_wire_header
 
 from pqparsec.protocol import operations as ops
 from pqparsec.protocol.header import request_header

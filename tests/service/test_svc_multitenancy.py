@@ -14,7 +14,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
-from support import ServiceProcess, ecc_p256_sign_attrs
+from pqptest.psa import ecc_p256_sign_attrs
+from pqptest.service import ServiceProcess
 
 from pqparsec.client import BasicClient
 from pqparsec.client.errors import ServiceError

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import ServiceProcess
+from pqptest.service import ServiceProcess
 
 BACKENDS = {"tpm2-pytss / libtss2": ("tss2", "tpm2_pytss"), "python-pkcs11": ("pkcs11",)}
 ON_FIRST_USE = {"pycryptodome": ("/Crypto/",), "slh-dsa": ("/slhdsa/",)}

@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from support import ServiceProcess, ecc_p256_sign_attrs, run_serve
+from pqptest.psa import ecc_p256_sign_attrs
+from pqptest.service import ServiceProcess, run_serve
 
 MakeService = Callable[..., ServiceProcess]
 

@@ -15,11 +15,11 @@ import struct
 from collections.abc import Iterator
 
 import pytest
-from support import (
+from pqptest.service import ServiceProcess
+from pqptest.wire import (
     WIRE_HEADER_LEN,
     WIRE_MAGIC,
     RawReply,
-    ServiceProcess,
     pack_wire_header,
     read_until_eof,
     send_raw,

@@ -6,8 +6,8 @@ import itertools
 from collections.abc import Iterator
 
 import pytest
-from support import ServiceProcess
-from tpm.swtpm_helper import Swtpm, missing_reason
+from pqptest.service import ServiceProcess
+from pqptest.swtpm import Swtpm, missing_reason
 
 from pqparsec.client import BasicClient
 

@@ -15,8 +15,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from support import ServiceProcess
-from tpm.swtpm_helper import Swtpm
+from pqptest.service import ServiceProcess
+from pqptest.swtpm import Swtpm
 
 from pqparsec.client import BasicClient
 from pqparsec.client.attestation import (

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import ServiceProcess
-from tpm.swtpm_helper import Swtpm, free_port_pair, require_swtpm
+from pqptest.service import ServiceProcess
+from pqptest.swtpm import Swtpm, free_port_pair, require_swtpm
 
 from pqparsec.service.config import ConfigError, parse
 from pqparsec.service.providers.tpm.config import (

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
-from support import ServiceProcess
+from pqptest.service import ServiceProcess
 
 from pqparsec.client import BasicClient
 from pqparsec.client.errors import ServiceError

@@ -13,7 +13,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,8 +20,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
-from support import ServiceProcess
-from tpm.swtpm_helper import Swtpm
+from pqptest.cli import Cli, pqparsec_executable
+from pqptest.service import ServiceProcess
+from pqptest.swtpm import Swtpm
 
 from pqparsec.client import BasicClient, PlatformStateChanged, templates
 from pqparsec.client.errors import ServiceError
@@ -318,9 +318,6 @@ def test_bound_key_survives_a_tpm_restart(client: BasicClient, swtpm: Swtpm) -> 
 
 def test_cli_pcr_option(tpm_service: ServiceProcess, tools: dict[str, str], swtpm: Swtpm,
                         tmp_path: Path) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "cli"))
-    from cli_support import Cli, pqparsec_executable
-
     env = {k: v for k, v in os.environ.items() if k != "PQPARSEC_APP_NAME"}
     env.update({"PARSEC_SERVICE_ENDPOINT": tpm_service.endpoint,
                 "XDG_DATA_HOME": str(tmp_path / "xdg")})

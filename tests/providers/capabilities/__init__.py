@@ -28,8 +28,9 @@ table, a family maps a key (`RsaKeyPair/2048`, or for key types `RsaKeyPair`) to
 (algorithms, or sizes), each meaning every check type of the family unless it ends with the
 check types it holds for, e.g. `ECDSA(SHA_1)[use,import]`.
 
-After an intended change of a provider, `python tests/providers/capabilities/regen.py` asks the
-three services again and rewrites the data modules; review the diff like code.
+After an intended change of a provider, `PYTHONPATH=tests:tests/providers python -m
+capabilities.regen` (from the repository's root; see regen.py) asks the three services again
+and rewrites the data modules; review the diff like code.
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
-"""Rewrite the pinned tables from the live services: `python tests/providers/capabilities/regen.py
-[software|pkcs11|tpm ...]` (all three by default; SoftHSM2 and swtpm as for the tests).
+"""Rewrite the pinned tables from the live services, from the repository's root:
+
+    PYTHONPATH=tests:tests/providers .venv/bin/python -m capabilities.regen [software|pkcs11|tpm ...]
+
+(all three by default; SoftHSM2 and swtpm as for the tests). PYTHONPATH gives it the tests'
+import paths, as pytest has them (`pqptest`, and `capabilities` beside tests/providers/conftest.py).
 
 Starts each provider's service exactly as tests/providers/conftest.py does, asks ListOpcodes and
 every cell of the grid, and rewrites `pinned_<provider>.py` here, keeping its docstring (the review
@@ -18,17 +22,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
+from pqparsec.protocol.opcodes import Opcode
+from pqparsec.protocol.operations import CheckType
+from pqparsec.protocol.status import ResponseStatus
+
+try:
+    from pqptest.service import ServiceProcess
+
+    from capabilities import FAMILIES, GRID, probe
+except ModuleNotFoundError as exc:  # run as a file, without the tests' import paths
+    raise SystemExit(f"{exc}: run `PYTHONPATH=tests:tests/providers python -m capabilities.regen` "
+                     "from the repository's root") from None
+
 HERE = Path(__file__).resolve().parent
-# The tests' import paths, as under pytest; not this directory (its modules would shadow `tpm`).
-sys.path[:] = [str(HERE.parent.parent), str(HERE.parent)] + [
-    p for p in sys.path if Path(p or ".").resolve() != HERE]
-
-from support import ServiceProcess  # noqa: E402
-
-from capabilities import FAMILIES, GRID, probe  # noqa: E402
-from pqparsec.protocol.opcodes import Opcode  # noqa: E402
-from pqparsec.protocol.operations import CheckType  # noqa: E402
-from pqparsec.protocol.status import ResponseStatus  # noqa: E402
 
 WIDTH = 96
 

@@ -1,4 +1,5 @@
-"""Helpers of the CLI tests: run the installed `pqparsec` executable and openssl."""
+"""Helpers of the CLI tests (and of the TPM PCR test of the `--pcr` option): run the installed
+`pqparsec` executable and openssl."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Test support: run a real `pqparsec serve` process on a real socket."""
+"""A real `pqparsec serve` process on a real socket, its configuration, and the other helpers of
+starting and watching services."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from typing import Any
 from pqparsec.client import BasicClient
 from pqparsec.protocol.header import HEADER_LEN, RawHeader, unpack_response
 
-ROOT = Path(__file__).resolve().parent.parent
-VECTORS = Path(__file__).resolve().parent / "vectors"
+ROOT = Path(__file__).resolve().parents[2]
+VECTORS = ROOT / "tests" / "vectors"
 
 
 def toml_value(v: Any) -> str:
@@ -158,88 +159,6 @@ class ServiceProcess:
         return hdr, buf[HEADER_LEN:]
 
 
-# ------------------------------------------------------------------------------------------------
-# Raw-wire helpers for the service-core tests. They pack and parse the 36-byte header with their
-# own struct (not pqparsec.protocol), so a bug in the codec under test cannot hide in the test.
-
-import struct  # noqa: E402  (support.py is append-only for this section)
-
-WIRE_MAGIC = 0x5EC0A710
-WIRE_HEADER_LEN = 36
-WIRE_FIELDS = ("magic", "header_size", "version_maj", "version_min", "flags", "provider", "session",
-               "content_type", "accept_type", "auth_type", "body_len", "auth_len", "opcode", "status",
-               "reserved1", "reserved2")
-_WIRE = struct.Struct("<IHBBHBQBBBIHIHBB")
-assert _WIRE.size == WIRE_HEADER_LEN
-
-
-def pack_wire_header(**fields: int) -> bytes:
-    """A 36-byte header; every field defaults to the valid value (magic, 30, 1.0, zeros)."""
-    unknown = set(fields) - set(WIRE_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown header fields {sorted(unknown)}")
-    values = {name: 0 for name in WIRE_FIELDS}
-    values.update(magic=WIRE_MAGIC, header_size=30, version_maj=1, version_min=0)
-    values.update(fields)
-    return _WIRE.pack(*(values[name] for name in WIRE_FIELDS))
-
-
-def unpack_wire_header(data: bytes) -> dict[str, int]:
-    return dict(zip(WIRE_FIELDS, _WIRE.unpack(data[:WIRE_HEADER_LEN]), strict=True))
-
-
-def wire_request(opcode: int, body: bytes = b"", auth: bytes = b"", auth_type: int = 0,
-                 provider: int = 0, session: int = 0, **over: int) -> bytes:
-    """A whole request; body_len and auth_len follow the data unless overridden."""
-    fields = dict(opcode=opcode, provider=provider, session=session, auth_type=auth_type,
-                  body_len=len(body), auth_len=len(auth))
-    fields.update(over)
-    return pack_wire_header(**fields) + body + auth
-
-
-class RawReply:
-    """What came back on one connection: the parsed header (None if the service closed without
-    answering), the body, the raw bytes and the time from the last byte sent to EOF."""
-
-    def __init__(self, data: bytes, elapsed: float) -> None:
-        self.data = data
-        self.elapsed = elapsed
-        self.header: dict[str, int] | None = (
-            unpack_wire_header(data) if len(data) >= WIRE_HEADER_LEN else None)
-        self.body = data[WIRE_HEADER_LEN:]
-
-    @property
-    def status(self) -> int:
-        assert self.header is not None, f"no response (got {self.data.hex()})"
-        return self.header["status"]
-
-    def __repr__(self) -> str:
-        return f"RawReply(header={self.header}, body={self.body.hex()}, elapsed={self.elapsed:.2f})"
-
-
-def send_raw(path: str, data: bytes, timeout: float = 10.0) -> RawReply:
-    """Connect, send `data`, read until EOF (the service closes after one response)."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(timeout)
-        s.connect(path)
-        s.sendall(data)
-        t0 = time.monotonic()
-        return RawReply(read_until_eof(s), time.monotonic() - t0)
-
-
-def read_until_eof(s: socket.socket) -> bytes:
-    buf = b""
-    while True:
-        try:
-            chunk = s.recv(65536)
-        except ConnectionResetError:
-            break
-        if not chunk:
-            break
-        buf += chunk
-    return buf
-
-
 def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:
     """Poll until predicate() is truthy (returned) or raise AssertionError after timeout."""
     deadline = time.monotonic() + timeout
@@ -276,39 +195,6 @@ def load_mock_vectors() -> dict[str, tuple[bytes, bytes]]:
         out[path.name.removesuffix(".test.yaml")] = (req, resp)
     assert len(out) == 10, f"expected the 10 parsec-mock vectors in {vdir}, found {len(out)}"
     return out
-
-
-def ecc_p256_sign_attrs(export: bool = False) -> Any:
-    """ECC P-256 key pair for ECDSA(SHA-256) sign/verify hash (and message)."""
-    from pqparsec.protocol.psa import (
-        EccFamily,
-        Hash,
-        KeyAttributes,
-        KeyPolicy,
-        KeyType,
-        SignAlg,
-        SignKind,
-        UsageFlags,
-    )
-    return KeyAttributes(KeyType.ecc_key_pair(EccFamily.SECP_R1), 256, KeyPolicy(
-        UsageFlags(export=export, sign_hash=True, verify_hash=True, sign_message=True,
-                   verify_message=True), SignAlg(SignKind.ECDSA, Hash.SHA_256)))
-
-
-def rsa_sign_attrs(bits: int = 2048) -> Any:
-    """RSA key pair for PKCS#1 v1.5 SHA-256 sign/verify hash."""
-    from pqparsec.protocol.psa import (
-        Hash,
-        KeyAttributes,
-        KeyPolicy,
-        KeyType,
-        SignAlg,
-        SignKind,
-        UsageFlags,
-    )
-    return KeyAttributes(KeyType.rsa_key_pair(), bits, KeyPolicy(
-        UsageFlags(sign_hash=True, verify_hash=True),
-        SignAlg(SignKind.RSA_PKCS1V15_SIGN, Hash.SHA_256)))
 
 
 def public_tmpdir(prefix: str = "pqp-") -> str:
