@@ -55,6 +55,11 @@ def not_supported(msg: str) -> ParsecError:
     return ParsecError(ResponseStatus.PSA_ERROR_NOT_SUPPORTED, msg)
 
 
+def invalid_signature(msg: str = "the signature is not valid") -> ParsecError:
+    """A signature, MAC, AEAD tag or hash that does not match (PSA's INVALID_SIGNATURE)."""
+    return ParsecError(ResponseStatus.PSA_ERROR_INVALID_SIGNATURE, msg)
+
+
 def permits(policy: Algorithm, alg: Algorithm, verify: bool = False) -> bool:
     """Does a key whose policy names `policy` allow an operation with `alg`?
 

@@ -39,17 +39,13 @@ from pqparsec.protocol.psa.policy import (
     check_sign_input,
     check_sign_request,
     invalid_argument,
+    invalid_signature,
 )
-from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
 from pqparsec.service.key_store import KeyRecord
 from pqparsec.service.providers.pkcs11 import formats
 from pqparsec.service.providers.pkcs11.base import Pkcs11Base
 from pqparsec.service.providers.pkcs11.caps import PKCS11_HASHES
-
-
-def _bad_signature() -> ParsecError:
-    return ParsecError(ResponseStatus.PSA_ERROR_INVALID_SIGNATURE, "the signature is not valid")
 
 
 class SignatureOps(Pkcs11Base):
@@ -90,7 +86,7 @@ class SignatureOps(Pkcs11Base):
 
     def _verify(self, rec: KeyRecord, alg: SignAlg, hashed: bytes, signature: bytes) -> None:
         if alg.is_ecc and len(signature) != 2 * crypto.scalar_len(rec.attributes.key_bits):
-            raise _bad_signature()
+            raise invalid_signature()
         if self.options.software_public_operations and alg.kind not in RAW_SIGN_KINDS:
             self._verify_in_software(rec, alg, hashed, signature)
             return
@@ -98,7 +94,7 @@ class SignatureOps(Pkcs11Base):
         with self.session("verifying") as s:
             key = self.require(s, rec, ObjectClass.PUBLIC_KEY)
             if not key.verify(data, signature, mechanism=mech, mechanism_param=param):
-                raise _bad_signature()
+                raise invalid_signature()
 
     def _verify_in_software(self, rec: KeyRecord, alg: SignAlg, hashed: bytes,
                             signature: bytes) -> None:
@@ -113,7 +109,7 @@ class SignatureOps(Pkcs11Base):
             else:
                 pub.verify(crypto.ecdsa_raw_to_der(signature), hashed, ec.ECDSA(Prehashed(h)))
         except InvalidSignature:
-            raise _bad_signature() from None
+            raise invalid_signature() from None
 
     def psa_sign_hash(self, app: Identity, req: PsaSignHashRequest) -> SignatureResult:
         rec = self._checked(app, req.key_name, req.alg, "sign_hash", "signing hashes",

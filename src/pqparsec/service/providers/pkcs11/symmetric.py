@@ -29,8 +29,12 @@ from pqparsec.protocol.operations import (
     PsaMacVerifyRequest,
 )
 from pqparsec.protocol.psa import MacAlg, MacKind
-from pqparsec.protocol.psa.policy import check_aead_request, check_mac_request, invalid_argument
-from pqparsec.protocol.status import ParsecError, ResponseStatus
+from pqparsec.protocol.psa.policy import (
+    check_aead_request,
+    check_mac_request,
+    invalid_argument,
+    invalid_signature,
+)
 from pqparsec.service.identity import Identity
 from pqparsec.service.key_store import KeyRecord
 from pqparsec.service.providers.pkcs11.base import Pkcs11Base
@@ -91,8 +95,7 @@ class SymmetricOps(Pkcs11Base):
             except (p11e.EncryptedDataInvalid, p11e.GeneralError, p11e.FunctionFailed,
                     p11e.SignatureInvalid):
                 # A tag that does not verify (SoftHSM says only CKR_GENERAL_ERROR).
-                raise ParsecError(ResponseStatus.PSA_ERROR_INVALID_SIGNATURE,
-                                  "AEAD decryption failed: the tag does not match") from None
+                raise invalid_signature("AEAD decryption failed: the tag does not match") from None
 
     # -- MAC -----------------------------------------------------------------------------------
 
@@ -122,5 +125,5 @@ class SymmetricOps(Pkcs11Base):
         rec = self.load(app, req.key_name)
         check_mac_request(rec.attributes, req.alg, "verify_message", "verifying MACs")
         if not hmac.compare_digest(self._mac(rec, req.alg, req.input), req.mac):
-            raise ParsecError(ResponseStatus.PSA_ERROR_INVALID_SIGNATURE, "the MAC does not match")
+            raise invalid_signature("the MAC does not match")
         return EmptyResult()

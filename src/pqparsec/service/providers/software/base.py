@@ -36,6 +36,7 @@ from pqparsec.protocol.psa.policy import (
     check_not_deprecated,
     deprecated_reason,
     invalid_argument,
+    invalid_signature,
 )
 from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
@@ -233,7 +234,7 @@ class SoftwareBase(KeyProvider):
 
     def psa_hash_compare(self, app: Identity | None, req: PsaHashCompareRequest) -> EmptyResult:
         if not hmac.compare_digest(crypto.digest(req.alg, req.input), req.hash):
-            raise ParsecError(ResponseStatus.PSA_ERROR_INVALID_SIGNATURE, "hash does not match")
+            raise invalid_signature("hash does not match")
         return EmptyResult()
 
 

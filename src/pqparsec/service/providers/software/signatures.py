@@ -53,9 +53,9 @@ from pqparsec.protocol.psa.policy import (
     check_sign_input,
     check_sign_request,
     invalid_argument,
+    invalid_signature,
     not_supported,
 )
-from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
 from pqparsec.service.key_store import KeyRecord
 from pqparsec.service.providers.software import keys, pqc
@@ -67,9 +67,6 @@ _ECDSA_CARRIERS: tuple[tuple[int, type[hashes.HashAlgorithm]], ...] = (
 
 HashChoice = hashes.HashAlgorithm | Prehashed
 
-
-def invalid_signature(msg: str = "the signature is not valid") -> ParsecError:
-    return ParsecError(ResponseStatus.PSA_ERROR_INVALID_SIGNATURE, msg)
 
 
 def ecdsa_any_input(curve: ec.EllipticCurve, data: bytes) -> tuple[bytes, Prehashed]:

@@ -55,6 +55,7 @@ from pqparsec.protocol.psa.policy import (
     check_cipher_request,
     check_mac_request,
     invalid_argument,
+    invalid_signature,
     not_supported,
 )
 from pqparsec.protocol.status import ParsecError, ResponseStatus
@@ -72,9 +73,6 @@ CCM_NONCE_LENGTHS = range(7, 14)
 CHACHA20_POLY1305_NONCE = 12
 # The GCM nonce lengths OpenSSL (through `cryptography`) accepts; others go to pycryptodome.
 _OPENSSL_GCM_NONCES = range(8, 129)
-
-def _invalid_signature(msg: str) -> ParsecError:
-    return ParsecError(ResponseStatus.PSA_ERROR_INVALID_SIGNATURE, msg)
 
 
 def check_aead_tag(alg: AeadAlg) -> int:
@@ -133,12 +131,12 @@ def _gcm_decrypt(key: bytearray, nonce: bytes, aad: bytes, body: bytes, tag: byt
         try:
             return dec.update(body) + dec.finalize()
         except InvalidTag:
-            raise _invalid_signature("the AEAD tag does not verify") from None
+            raise invalid_signature("the AEAD tag does not verify") from None
     gcm = _pycryptodome_gcm(key, nonce, aad, len(tag))
     try:
         return bytes(gcm.decrypt_and_verify(body, tag))
     except ValueError:  # pycryptodome's "MAC check failed"
-        raise _invalid_signature("the AEAD tag does not verify") from None
+        raise invalid_signature("the AEAD tag does not verify") from None
 
 
 def aead_encrypt(key: bytearray, alg: AeadAlg, tag_len: int, nonce: bytes, aad: bytes,
@@ -165,7 +163,7 @@ def aead_decrypt(key: bytearray, alg: AeadAlg, tag_len: int, nonce: bytes, aad: 
             return AESCCM(key, tag_len).decrypt(nonce, ciphertext, aad)
         return ChaCha20Poly1305(key).decrypt(nonce, ciphertext, aad)
     except InvalidTag:
-        raise _invalid_signature("the AEAD tag does not verify") from None
+        raise invalid_signature("the AEAD tag does not verify") from None
     except (ValueError, OverflowError) as exc:
         raise invalid_argument(f"{alg.kind.name}: {exc}") from None
 
@@ -354,5 +352,5 @@ class SymmetricOps(SoftwareBase):
         # A MAC of the wrong length is a MAC that does not match (PSA), and the comparison takes
         # the same time wherever the first difference is.
         if not std_hmac.compare_digest(expected, req.mac):
-            raise _invalid_signature("the MAC does not match")
+            raise invalid_signature("the MAC does not match")
         return EmptyResult()

@@ -28,8 +28,8 @@ from pqparsec.protocol.psa.policy import (
     check_sign_input,
     check_sign_request,
     invalid_argument,
+    invalid_signature,
 )
-from pqparsec.protocol.status import ParsecError, ResponseStatus
 from pqparsec.service.identity import Identity
 from pqparsec.service.key_store import KeyRecord
 from pqparsec.service.providers.tpm import capabilities as caps
@@ -67,7 +67,7 @@ class SignatureOps(TpmBase):
         assert isinstance(alg.hash, Hash)
         h = hash_algorithm(alg.hash)
         pub = self.public_key(rec)
-        bad = ParsecError(ResponseStatus.PSA_ERROR_INVALID_SIGNATURE, "signature is not valid")
+        bad = invalid_signature("signature is not valid")
         try:
             if isinstance(pub, rsa.RSAPublicKey):
                 pad = padding.PKCS1v15() if alg.kind == SignKind.RSA_PKCS1V15_SIGN else \

@@ -15,8 +15,7 @@ from pqparsec.protocol.psa import (
     SignKind,
     SlhDsaFamily,
 )
-from pqparsec.protocol.psa.policy import invalid_argument, not_supported
-from pqparsec.protocol.status import ParsecError, ResponseStatus
+from pqparsec.protocol.psa.policy import invalid_argument, invalid_signature, not_supported
 from pqparsec.service.providers import slh_dsa_worker
 from pqparsec.service.providers.software.pqc.keys import (
     can_sign_with,
@@ -34,10 +33,6 @@ from pqparsec.service.providers.software.pqc.params import (
     slh_dsa_public,
     slh_module,
 )
-
-
-def _bad_signature() -> ParsecError:
-    return ParsecError(ResponseStatus.PSA_ERROR_INVALID_SIGNATURE, "signature is not valid")
 
 
 class _Prehash:
@@ -149,7 +144,7 @@ def _slh_dsa_verify(family: SlhDsaFamily | None, bits: int, pk: bytes, alg: Sign
     ph = PREHASH_OIDS[h] + data
     pub = slh_dsa_public(family, bits, pk)
     if not pub.verify_hash(b"", signature, ctx=context, prehash=lambda _: ph):
-        raise _bad_signature()
+        raise invalid_signature()
 
 
 def verify(attrs: KeyAttributes, material: bytes | bytearray, alg: SignAlg, data: bytes,
@@ -171,7 +166,7 @@ def verify(attrs: KeyAttributes, material: bytes | bytearray, alg: SignAlg, data
         else:
             raise invalid_argument(f"{alg.kind.name} cannot be used with a {kt.describe()} key")
     except (InvalidSignature, pqcrypto.InvalidSignatureError):
-        raise _bad_signature() from None
+        raise invalid_signature() from None
     except ValueError:  # malformed signature (wrong length) for the library
-        raise _bad_signature() from None
+        raise invalid_signature() from None
 
