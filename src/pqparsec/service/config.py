@@ -35,6 +35,22 @@ class CoreSettings:
     buffer_size_limit: int = 1 << 20
     allow_deprecated: bool = False
     max_connections: int = 256  # pqparsec: connections handled at once; more wait to be accepted
+    # pqparsec: connections one client (peer uid) may have served at once, per worker; 0 = a
+    # quarter of max_connections. Its further connections are accepted and parked, unread.
+    max_connections_per_client: int = 0
+    # pqparsec: connections of one client parked beyond its share before more are refused.
+    max_parked_per_client: int = 1024
+    # pqparsec: worker processes accepting on the one socket; 0 = the number of CPUs.
+    workers: int = 0
+
+    @property
+    def client_share(self) -> int:
+        """max_connections_per_client as configured, or its default."""
+        return self.max_connections_per_client or max(1, self.max_connections // 4)
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers or os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -135,12 +151,22 @@ def parse(data: dict[str, Any], source: str, base_dir: str) -> Config:
         allow_deprecated=_take(core_t, "allow_deprecated", bool, w, False),
         max_connections=_positive(_take(core_t, "max_connections", int, w, 256),
                                   f"{w}.max_connections"),
+        max_connections_per_client=_take(core_t, "max_connections_per_client", int, w, 0),
+        max_parked_per_client=_take(core_t, "max_parked_per_client", int, w, 1024),
+        workers=_take(core_t, "workers", int, w, 0),
     )
     _no_leftovers(core_t, w)
     if core.log_level not in LOG_LEVELS:
         raise ConfigError(f"{w}.log_level: {core.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
-    if core.thread_pool_size < 0:
-        raise ConfigError(f"{w}.thread_pool_size: must not be negative")
+    for key in ("thread_pool_size", "max_connections_per_client", "max_parked_per_client",
+                "workers"):
+        if getattr(core, key) < 0:
+            raise ConfigError(f"{w}.{key}: must not be negative")
+    if core.max_connections_per_client > core.max_connections:
+        raise ConfigError(f"{w}.max_connections_per_client: {core.max_connections_per_client} "
+                          f"is more than max_connections ({core.max_connections})")
+    if core.workers > 64:
+        raise ConfigError(f"{w}.workers: {core.workers} is more than 64")
 
     if "listener" not in data:
         raise ConfigError(f"{s}: the [listener] table is required")
