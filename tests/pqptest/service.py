@@ -38,7 +38,10 @@ def render_config(tmp: str, auth_type: str = "Direct", admins: list[str] | None 
                   providers: list[dict[str, Any]] | None = None,
                   core: dict[str, Any] | None = None, listener: dict[str, Any] | None = None,
                   key_manager: dict[str, Any] | None = None) -> str:
-    core_t = {"allow_root": True, "log_level": "debug"}
+    # One process unless a test asks for workers: a test that looks at the service's process
+    # (its pid, memory, signals) sees the process that serves. tests/service/test_svc_workers.py
+    # and the tests parametrised over workers cover the supervisor.
+    core_t = {"allow_root": True, "log_level": "debug", "workers": 1}
     core_t.update(core or {})
     lis = {"listener_type": "DomainSocket", "timeout": 1000,
            "socket_path": os.path.join(tmp, "parsec.sock")}

@@ -1,24 +1,33 @@
 """The composition root: builds the service from a config, runs it, reloads it on SIGHUP and
-stops it gracefully on SIGTERM/SIGINT."""
+stops it gracefully on SIGTERM/SIGINT.
+
+With `core_settings.workers` = 1 the service is this one process. With more, `serve` binds the
+socket and hands over to the supervisor (supervisor.py), which forks the workers; each worker is a
+`Worker` built here, as in the one-process case.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import logging
 import os
+import resource
 import signal
 import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from pqparsec.protocol.ids import ProviderId
 from pqparsec.protocol.status import ParsecError
 from pqparsec.service import authenticators
 from pqparsec.service.config import Config, ConfigError, ProviderConfig
-from pqparsec.service.dispatcher import Dispatcher, ServiceState
+from pqparsec.service.dispatcher import Dispatcher, RelayedDispatcher, ServiceState
 from pqparsec.service.key_store import KeyStore
 from pqparsec.service.listener import Listener, bind_socket, systemd_socket
 from pqparsec.service.providers.base import Provider, ServiceLimits
 from pqparsec.service.providers.core import CoreProvider
+from pqparsec.service.relay import RELAY_SOCKET, RelayProvider
 
 log = logging.getLogger("pqparsec")
 
@@ -26,8 +35,18 @@ _LEVELS = {"error": logging.ERROR, "warn": logging.WARNING, "info": logging.INFO
            "debug": logging.DEBUG, "trace": logging.DEBUG}
 
 
-def setup_logging(config: Config) -> None:
-    fmt = "%(levelname)s %(name)s: %(message)s"
+_log_tag = ""
+
+
+def setup_logging(config: Config, tag: str | None = None) -> None:
+    """Log lines to stderr; `tag` (e.g. "worker 1") names the process when there are several
+    (None: keep this process's tag)."""
+    global _log_tag
+    if tag is not None:
+        _log_tag = tag
+    tag = _log_tag
+    fmt = f"%(levelname)s [{tag}] %(name)s: %(message)s" if tag else \
+        "%(levelname)s %(name)s: %(message)s"
     if config.core.log_timestamp:
         fmt = "%(asctime)s " + fmt
     root = logging.getLogger()
@@ -117,7 +136,23 @@ def build_provider(pc: ProviderConfig, config: Config, store: KeyStore,
                       "this version of pqparsec")
 
 
-def build_state(config: Config, stores: KeyStores) -> ServiceState:
+@dataclass(frozen=True)
+class TpmOwnership:
+    """Which worker owns the TPM (relay.py). `owner`: this worker builds the TPM provider and
+    serves the relay socket; otherwise it relays to the owner. `owner_providers`: the providers
+    the owner runs (a Tpm provider with skip_if_no_tpm may be absent), for the other workers."""
+
+    directory: str
+    owner: bool
+    owner_providers: frozenset[ProviderId] = field(default_factory=frozenset)
+
+    @property
+    def socket_path(self) -> str:
+        return os.path.join(self.directory, RELAY_SOCKET)
+
+
+def build_state(config: Config, stores: KeyStores,
+                tpm: TpmOwnership | None = None) -> ServiceState:
     authn = authenticators.build(config.authenticator.auth_type, config.authenticator.admins)
     limits = ServiceLimits(body_len_limit=config.core.body_len_limit,
                            buffer_size_limit=config.core.buffer_size_limit,
@@ -128,7 +163,13 @@ def build_state(config: Config, stores: KeyStores) -> ServiceState:
     try:
         for pc in config.providers:
             store = stores.get(config.key_manager(pc.key_info_manager).sqlite_db_path)
-            provider = build_provider(pc, config, store, limits)
+            provider: Provider | None
+            if pc.provider_type == "Tpm" and tpm is not None and not tpm.owner:
+                if ProviderId.TPM not in tpm.owner_providers:
+                    continue
+                provider = RelayProvider(ProviderId.TPM, pc.name, store, tpm.socket_path)
+            else:
+                provider = build_provider(pc, config, store, limits)
             if provider is None:
                 continue
             if provider.provider_id in providers:
@@ -153,95 +194,173 @@ def build_state(config: Config, stores: KeyStores) -> ServiceState:
                         log_error_details=config.core.log_error_details)
 
 
-class Service:
-    def __init__(self, config: Config, reload_from: str | None = None) -> None:
+def raise_fd_limit() -> None:
+    """Parked connections (listener.py) hold a descriptor each: allow as many as the hard limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            return
+        log.debug("open file limit raised from %d to %d", soft, hard)
+
+
+def refuse_root(cfg: Config) -> None:
+    if os.geteuid() == 0:
+        if not cfg.core.allow_root:
+            raise ConfigError(f"{cfg.source}: refusing to run as root (set "
+                              "core_settings.allow_root = true to allow it)")
+        log.warning("running as root: for local development only; deploy as a dedicated user")
+
+
+def listening_socket(cfg: Config) -> tuple[socket.socket, bool]:
+    """The socket systemd passed (True), or one bound at listener.socket_path (False)."""
+    activated = systemd_socket()
+    if activated is not None:
+        return activated, True
+    return bind_socket(cfg.listener.socket_path, cfg.listener.socket_mode), False
+
+
+class Worker:
+    """A process's share of the service: key stores, providers, the listener threads on the
+    shared socket and, in the TPM owner, the relay listener. Runs as the only process
+    (workers = 1) or as one of the supervisor's workers."""
+
+    def __init__(self, config: Config, reload_from: str | None = None,
+                 tpm: TpmOwnership | None = None) -> None:
         self.config = config
         self.reload_from = reload_from
+        self.tpm = tpm
         self.stores = KeyStores()
         self.state: ServiceState | None = None
         # How many operations that may block or take time run at once (see Dispatcher).
         self.max_operations = config.core.thread_pool_size or os.cpu_count() or 2
-        self._stop = asyncio.Event()
         self.listener: Listener | None = None
+        self.relay_listener: Listener | None = None
 
     def _current(self) -> ServiceState:
         assert self.state is not None
         return self.state
 
-    async def run(self) -> None:
-        cfg = self.config
-        if os.geteuid() == 0:
-            if not cfg.core.allow_root:
-                raise ConfigError(f"{cfg.source}: refusing to run as root (set "
-                                  "core_settings.allow_root = true to allow it)")
-            log.warning("running as root: for local development only; deploy as a dedicated user")
-        self.state = build_state(cfg, self.stores)
-        try:
-            activated = systemd_socket()
-            sock = activated or bind_socket(cfg.listener.socket_path, cfg.listener.socket_mode)
-        except BaseException:  # e.g. a socket directory others may write to: stop cleanly
-            self._current().close()
-            self.stores.close()
-            raise
-        self.listener = Listener(Dispatcher(self._current, self.max_operations),
-                                 cfg.listener.timeout / 1000.0, cfg.core.body_len_limit,
-                                 cfg.core.max_connections)
-        # Connections are served by the listener's threads; this event loop only handles signals
-        # (stop, SIGHUP reload) and systemd notification.
-        self.listener.start(sock)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self._stop.set)
-        loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(self.reload()))
-        names = ", ".join(p.name for p in self._current().providers.values())
-        log.info("pqparsec listening on %s (providers: %s; authenticator: %s)",
-                 cfg.listener.socket_path, names, cfg.authenticator.auth_type)
-        sd_notify("READY=1")
-        await self._stop.wait()
-        sd_notify("STOPPING=1")
-        log.info("stopping: finishing in-flight requests")
-        await asyncio.to_thread(self.listener.stop, 5.0)
-        self._current().close()
-        self.stores.close()
-        if activated is None:  # a socket systemd passed is systemd's to keep
-            try:
-                os.unlink(cfg.listener.socket_path)
-            except OSError:
-                pass
-        log.info("stopped")
+    def _listener(self, dispatcher: Dispatcher, cfg: Config) -> Listener:
+        return Listener(dispatcher, cfg.listener.timeout / 1000.0, cfg.core.body_len_limit,
+                        cfg.core.max_connections)
 
-    async def reload(self) -> None:
+    def build(self) -> None:
+        """Providers and key stores (may raise ConfigError, e.g. a TPM that cannot be reached)."""
+        self.state = build_state(self.config, self.stores, self.tpm)
+
+    def start(self, sock: socket.socket) -> None:
+        """Serve `sock` (after build)."""
+        cfg = self.config
+        if self.tpm is not None and self.tpm.owner and ProviderId.TPM in self._current().providers:
+            relay_sock = bind_socket(self.tpm.socket_path, 0o600)
+            self.relay_listener = self._listener(
+                RelayedDispatcher(self._current, self.max_operations), cfg)
+            self.relay_listener.start(relay_sock)
+        self.listener = self._listener(Dispatcher(self._current, self.max_operations), cfg)
+        self.listener.start(sock)
+
+    def provider_names(self) -> str:
+        return ", ".join(p.name for p in self._current().providers.values())
+
+    def reload(self) -> bool:
         """SIGHUP: rebuild authenticator and providers from the config file. A bad config is
-        logged and the running one kept. Listener path changes need a restart."""
+        logged and the running one kept. Listener path changes and workers need a restart."""
         if self.reload_from is None:
             log.info("SIGHUP: no config file (embedded default); nothing to reload")
-            return
-        sd_notify("RELOADING=1")
+            return True
         from pqparsec.service import config as config_mod
         try:
             new_cfg = config_mod.load(self.reload_from)
-            new_state = await asyncio.get_running_loop().run_in_executor(
-                None, build_state, new_cfg, self.stores)
+            new_state = build_state(new_cfg, self.stores, self.tpm)
         except (ConfigError, ParsecError, OSError) as exc:
             log.error("reload failed, keeping the running configuration: %s", exc)
-            sd_notify("READY=1")
-            return
+            return False
         if new_cfg.listener.socket_path != self.config.listener.socket_path:
             log.warning("reload: listener.socket_path changes take effect on restart only")
+        if new_cfg.core.worker_count != self.config.core.worker_count:
+            log.warning("reload: core_settings.workers changes take effect on restart only")
         old = self.state
         self.state = new_state
         self.config = new_cfg
-        setup_logging(new_cfg)
         assert self.listener is not None
-        self.listener.configure(new_cfg.listener.timeout / 1000.0, new_cfg.core.body_len_limit)
+        for listener in (self.listener, self.relay_listener):
+            if listener is not None:
+                listener.configure(new_cfg.listener.timeout / 1000.0, new_cfg.core.body_len_limit)
         if old is not None:
             # Requests already dispatched hold their own reference; give them time to finish.
-            asyncio.get_running_loop().call_later(30.0, old.close)
+            timer = threading.Timer(30.0, old.close)
+            timer.daemon = True
+            timer.start()
         log.info("configuration reloaded from %s", self.reload_from)
-        sd_notify("READY=1")
+        return True
+
+    def stop(self, grace_s: float = 5.0) -> None:
+        """Finish in-flight requests (up to grace_s), then release providers and stores."""
+        for listener in (self.listener, self.relay_listener):
+            if listener is not None:
+                listener.stop(grace_s)
+        if self.state is not None:
+            self.state.close()
+        self.stores.close()
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+WORKER_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+
+
+def block_worker_signals() -> None:
+    """Before any thread starts: the main thread takes SIGTERM/SIGINT/SIGHUP with sigwait, and
+    every thread started afterwards inherits the mask, so none of them is interrupted."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, WORKER_SIGNALS)
+
+
+def wait_for_signals(worker: Worker, notify: Callable[[str], None]) -> None:
+    """The main thread of a worker: reload on SIGHUP until SIGTERM or SIGINT."""
+    while True:
+        sig = signal.sigwait(WORKER_SIGNALS)
+        if sig != signal.SIGHUP:
+            return
+        notify("RELOADING=1")
+        if worker.reload():
+            setup_logging(worker.config)
+        notify("READY=1")
+
+
+def run_single(cfg: Config, reload_from: str | None) -> None:
+    """workers = 1: the service is this process."""
+    block_worker_signals()
+    worker = Worker(cfg, reload_from)
+    worker.build()
+    try:
+        sock, activated = listening_socket(cfg)
+    except BaseException:  # e.g. a socket directory others may write to: stop cleanly
+        worker.stop()
+        raise
+    worker.start(sock)
+    log.info("pqparsec listening on %s (providers: %s; authenticator: %s)",
+             cfg.listener.socket_path, worker.provider_names(), cfg.authenticator.auth_type)
+    sd_notify("READY=1")
+    wait_for_signals(worker, sd_notify)
+    sd_notify("STOPPING=1")
+    log.info("stopping: finishing in-flight requests")
+    worker.stop(5.0)
+    if not activated:  # a socket systemd passed is systemd's to keep
+        try:
+            os.unlink(cfg.listener.socket_path)
+        except OSError:
+            pass
+    log.info("stopped")
 
 
 def serve(config: Config, reload_from: str | None = None) -> None:
     check_backends(config)
     setup_logging(config)
-    asyncio.run(Service(config, reload_from).run())
+    refuse_root(config)
+    raise_fd_limit()
+    if config.core.worker_count == 1:
+        run_single(config, reload_from)
+    else:
+        from pqparsec.service.supervisor import Supervisor
+        Supervisor(config, reload_from).run()

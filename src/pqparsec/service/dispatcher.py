@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from pqparsec.service.authenticators import Authenticator, PeerCredentials
 from pqparsec.service.identity import Identity
 from pqparsec.service.providers import contract
 from pqparsec.service.providers.base import Provider
+from pqparsec.service.relay import RelayProvider
 
 log = logging.getLogger("pqparsec.requests")
 
@@ -75,6 +77,9 @@ class Dispatcher:
             app = self._authenticate(state, header, auth, peer)
             provider = self._route(state, header)
             provider_name = provider.name
+            if isinstance(provider, RelayProvider):  # served by another worker: see relay.py
+                with waiting():
+                    return provider.forward(header, body, app)
             self._check_admin(state, header.opcode, app)
             request = decode_request(header.opcode, body)
             if header.opcode.needs_identity and app is None:
@@ -161,3 +166,26 @@ class Dispatcher:
                      provider, exc)
         else:
             log.info("%s on %s failed: %s", header.opcode.name, provider, exc.status.parsec_name)
+
+
+class RelayedDispatcher(Dispatcher):
+    """The TPM owner's dispatcher for requests another worker relays (relay.py): the identity is
+    the one that worker established, carried in the authentication field; everything after
+    authentication is as for any request. Only the service's own processes can reach the relay
+    socket (a 0700 directory of the service's user); a peer of another uid is refused."""
+
+    def dispatch(self, header: RequestHeader, body: bytes, auth: bytes,
+                 peer: PeerCredentials | None,
+                 waiting: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
+                 ) -> bytes:
+        if peer is not None and peer.uid != os.geteuid():
+            log.warning("relay socket: refused a connection from uid %d", peer.uid)
+            return header.response(ResponseStatus.CONNECTION_ERROR)
+        return super().dispatch(header, body, auth, peer, waiting)
+
+    @staticmethod
+    def _authenticate(state: ServiceState, header: RequestHeader, auth: bytes,
+                      peer: PeerCredentials | None) -> Identity | None:
+        if header.auth_type == AuthType.NO_AUTH:
+            return None
+        return Identity(header.auth_type, auth.decode())

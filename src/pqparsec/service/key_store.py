@@ -8,6 +8,7 @@ here: a token object id, or (software, TPM) the wrapped key itself.
 from __future__ import annotations
 
 import logging
+import mmap
 import os
 import sqlite3
 import threading
@@ -81,13 +82,46 @@ class KeyStore:
         self._lock = threading.RLock()
         # Mappings read recently, so a hot key costs no SQLite statement (each one hands the GIL
         # over twice, which under concurrent requests costs far more than the query). Every write
-        # of this process clears it; the service is the only writer of its key store while it
-        # runs (docs/configuration.md).
+        # of this process clears it, and so does every write of another process (the service's
+        # other workers): see _generation.
         self._cache: dict[tuple[int, str, str], KeyRecord] = {}
+        self._gen_map = self._open_generation(path)
+        self._cache_gen = self._generation()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._migrate()
+
+    # -- the write generation shared by every process of the service ----------------------------
+
+    # Eight bytes in a file beside the database, mapped into every process that opens the store.
+    # After each committed write, the writer stores a fresh random value there; a reader compares
+    # it with the value it saw when it last filled its cache, and empties the cache when it
+    # differs. Reading it is a memory load: no system call and no SQLite statement, so the cache
+    # stays worth having. A random value, rather than a counter, cannot lose an update when two
+    # processes write at once (each write stores a value no reader has seen).
+    @staticmethod
+    def _open_generation(path: str) -> mmap.mmap:
+        fd = os.open(path + "-generation", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(fd).st_size < 8:
+                os.ftruncate(fd, 8)
+            return mmap.mmap(fd, 8)
+        finally:
+            os.close(fd)
+
+    def _generation(self) -> bytes:
+        return self._gen_map[:8]
+
+    def _bump_generation(self) -> None:
+        self._gen_map[:8] = os.urandom(8)
+
+    def _fresh_cache(self) -> None:
+        """Empty the cache if any process wrote since it was filled (caller holds the lock)."""
+        gen = self._gen_map[:8]
+        if gen != self._cache_gen:
+            self._cache.clear()
+            self._cache_gen = gen
 
     # -- schema ---------------------------------------------------------------------------------
 
@@ -121,6 +155,7 @@ class KeyStore:
                 self._db.execute("BEGIN IMMEDIATE")
                 yield self._db
                 self._db.execute("COMMIT")
+                self._bump_generation()
             except BaseException:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
@@ -142,6 +177,7 @@ class KeyStore:
         ident = (int(owner.auth_type), owner.name, key_name)
         try:
             with self._lock:
+                self._fresh_cache()
                 rec = self._cache.get(ident)
                 if rec is not None:
                     return rec
@@ -233,3 +269,4 @@ class KeyStore:
         with self._lock:
             self._cache.clear()
             self._db.close()
+            self._gen_map.close()
