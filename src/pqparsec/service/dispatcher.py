@@ -79,7 +79,11 @@ class Dispatcher:
             provider_name = provider.name
             if isinstance(provider, RelayProvider):  # served by another worker: see relay.py
                 with waiting():
-                    return provider.forward(header, body, app)
+                    response = provider.forward(header, body, app)
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug("app=%s provider=%s opcode=%s relayed to the owner", app.name
+                              if app else "-", provider_name, header.opcode.name)
+                return response
             self._check_admin(state, header.opcode, app)
             request = decode_request(header.opcode, body)
             if header.opcode.needs_identity and app is None:
