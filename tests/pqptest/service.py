@@ -101,7 +101,8 @@ class ServiceProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"service exited with {self.proc.returncode}:\n{self.log()}")
-            if os.path.exists(self.socket_path):
+            # "listening on": with several workers, the supervisor logs it once all serve.
+            if os.path.exists(self.socket_path) and "pqparsec listening on" in self.log():
                 try:
                     if BasicClient(endpoint=self.endpoint, timeout=1.0).ping() == (1, 0):
                         return self

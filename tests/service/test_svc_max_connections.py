@@ -20,7 +20,9 @@ LIMIT = 2
 
 @pytest.fixture
 def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
-    s = ServiceProcess(str(tmp_path_factory.mktemp("maxconn")), core={"max_connections": LIMIT},
+    # One client: its share is the whole limit, so this is about max_connections, not fairness.
+    s = ServiceProcess(str(tmp_path_factory.mktemp("maxconn")),
+                       core={"max_connections": LIMIT, "max_connections_per_client": LIMIT},
                        listener={"timeout": TIMEOUT_MS})
     s.start()
     yield s

@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-import resource
 import signal
 import socket
 import threading
@@ -20,7 +19,7 @@ from dataclasses import dataclass, field
 
 from pqparsec.protocol.ids import ProviderId
 from pqparsec.protocol.status import ParsecError
-from pqparsec.service import authenticators
+from pqparsec.service import authenticators, memory
 from pqparsec.service.config import Config, ConfigError, ProviderConfig
 from pqparsec.service.dispatcher import Dispatcher, RelayedDispatcher, ServiceState
 from pqparsec.service.key_store import KeyStore
@@ -194,17 +193,6 @@ def build_state(config: Config, stores: KeyStores,
                         log_error_details=config.core.log_error_details)
 
 
-def raise_fd_limit() -> None:
-    """Parked connections (listener.py) hold a descriptor each: allow as many as the hard limit."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-        except (ValueError, OSError):
-            return
-        log.debug("open file limit raised from %d to %d", soft, hard)
-
-
 def refuse_root(cfg: Config) -> None:
     if os.geteuid() == 0:
         if not cfg.core.allow_root:
@@ -242,9 +230,13 @@ class Worker:
         assert self.state is not None
         return self.state
 
-    def _listener(self, dispatcher: Dispatcher, cfg: Config) -> Listener:
+    def _listener(self, dispatcher: Dispatcher, cfg: Config, relay: bool = False) -> Listener:
+        # Every client of the relay listener is one of the service's workers (one uid): no
+        # per-client share there.
         return Listener(dispatcher, cfg.listener.timeout / 1000.0, cfg.core.body_len_limit,
-                        cfg.core.max_connections)
+                        cfg.core.max_connections,
+                        client_share=cfg.core.max_connections if relay else cfg.core.client_share,
+                        max_parked=cfg.core.max_parked_per_client)
 
     def build(self) -> None:
         """Providers and key stores (may raise ConfigError, e.g. a TPM that cannot be reached)."""
@@ -256,7 +248,7 @@ class Worker:
         if self.tpm is not None and self.tpm.owner and ProviderId.TPM in self._current().providers:
             relay_sock = bind_socket(self.tpm.socket_path, 0o600)
             self.relay_listener = self._listener(
-                RelayedDispatcher(self._current, self.max_operations), cfg)
+                RelayedDispatcher(self._current, self.max_operations), cfg, relay=True)
             self.relay_listener.start(relay_sock)
         self.listener = self._listener(Dispatcher(self._current, self.max_operations), cfg)
         self.listener.start(sock)
@@ -355,10 +347,10 @@ def run_single(cfg: Config, reload_from: str | None) -> None:
 
 
 def serve(config: Config, reload_from: str | None = None) -> None:
+    memory.configure()  # before any thread or worker: the workers inherit it
     check_backends(config)
     setup_logging(config)
     refuse_root(config)
-    raise_fd_limit()
     if config.core.worker_count == 1:
         run_single(config, reload_from)
     else:

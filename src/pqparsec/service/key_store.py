@@ -7,6 +7,7 @@ here: a token object id, or (software, TPM) the wrapped key itself.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import mmap
 import os
@@ -74,23 +75,35 @@ class KeyStore:
         make_dirs(directory, 0o700)
         old_umask = os.umask(0o077)
         try:
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None,
-                                       timeout=30.0)
+            # The generation file first: its lock serialises opening the store across the
+            # service's processes (workers start at the same time, and switching a new database
+            # to WAL needs it to themselves: SQLite answers "database is locked" at once there,
+            # without waiting for its busy timeout).
+            gen_fd = os.open(path + "-generation", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(gen_fd, fcntl.LOCK_EX)
+                self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None,
+                                           timeout=30.0)
+                os.chmod(path, 0o600)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+                self._db.execute("PRAGMA foreign_keys=ON")
+                self._lock = threading.RLock()
+                # Mappings read recently, so a hot key costs no SQLite statement (each one hands
+                # the GIL over twice, which under concurrent requests costs far more than the
+                # query). Every write of this process clears it, and so does every write of
+                # another process (the service's other workers): see _fresh_cache.
+                self._cache: dict[tuple[int, str, str], KeyRecord] = {}
+                self._gen_map = self._map_generation(gen_fd)
+                self._cache_gen = self._generation()
+                self._migrate()
+            finally:
+                # Unlock explicitly: the mapping keeps a duplicate of the descriptor, and with it
+                # the lock, open.
+                fcntl.flock(gen_fd, fcntl.LOCK_UN)
+                os.close(gen_fd)
         finally:
             os.umask(old_umask)
-        os.chmod(path, 0o600)
-        self._lock = threading.RLock()
-        # Mappings read recently, so a hot key costs no SQLite statement (each one hands the GIL
-        # over twice, which under concurrent requests costs far more than the query). Every write
-        # of this process clears it, and so does every write of another process (the service's
-        # other workers): see _generation.
-        self._cache: dict[tuple[int, str, str], KeyRecord] = {}
-        self._gen_map = self._open_generation(path)
-        self._cache_gen = self._generation()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
 
     # -- the write generation shared by every process of the service ----------------------------
 
@@ -101,14 +114,10 @@ class KeyStore:
     # stays worth having. A random value, rather than a counter, cannot lose an update when two
     # processes write at once (each write stores a value no reader has seen).
     @staticmethod
-    def _open_generation(path: str) -> mmap.mmap:
-        fd = os.open(path + "-generation", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            if os.fstat(fd).st_size < 8:
-                os.ftruncate(fd, 8)
-            return mmap.mmap(fd, 8)
-        finally:
-            os.close(fd)
+    def _map_generation(fd: int) -> mmap.mmap:
+        if os.fstat(fd).st_size < 8:
+            os.ftruncate(fd, 8)
+        return mmap.mmap(fd, 8)
 
     def _generation(self) -> bytes:
         return self._gen_map[:8]

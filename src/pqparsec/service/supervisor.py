@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import logging
 import os
 import selectors
-import shutil
 import signal
 import socket
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -57,6 +56,7 @@ class WorkerSlot:
     crashes: int = 0  # in a row
     restart_at: float | None = None
     reloading: bool = False
+    reload_when_ready: bool = False  # a SIGHUP came while it was starting
     providers: frozenset[ProviderId] = field(default_factory=frozenset)
 
 
@@ -84,9 +84,11 @@ class Supervisor:
         cfg = self.config
         self.sock, activated = app.listening_socket(cfg)
         if self.has_tpm:
-            self.relay_dir = tempfile.mkdtemp(prefix="pqparsec-relay-")
+            import tempfile  # here: only a TPM needs it (with shutil, below), and every worker
+            self.relay_dir = tempfile.mkdtemp(prefix="pqparsec-relay-")  # inherits imports
         self._install_signals()
         self.sel.register(self._wake_r, selectors.EVENT_READ)
+        self._preload()
         try:
             code = self._start_all()
             if code is None:
@@ -104,10 +106,21 @@ class Supervisor:
                 with contextlib.suppress(OSError):
                     os.unlink(cfg.listener.socket_path)
             if self.relay_dir is not None:
+                import shutil
                 shutil.rmtree(self.relay_dir, ignore_errors=True)
         if code is not None:
             sys.exit(code)
         log.info("stopped")
+
+    def _preload(self) -> None:
+        """Import, before forking, the Python modules every worker will import anyway, so that
+        their memory is shared by the workers (copy-on-write) instead of loaded once per worker;
+        and move everything allocated so far out of the garbage collector's reach (gc.freeze),
+        so that collections in the workers do not write to, and so copy, those shared pages.
+        Back-end libraries (PKCS#11, TPM) are left to the workers: the TPM's to worker 0 alone."""
+        if any(pc.provider_type in ("MbedCrypto", "Software") for pc in self.config.providers):
+            import pqparsec.service.providers.software  # noqa: F401
+        gc.freeze()
 
     def _provider_names(self) -> list[str]:
         names = []
@@ -195,6 +208,11 @@ class Supervisor:
             line, slot.buffer = slot.buffer.split(b"\n", 1)
             if line.startswith(b"R"):
                 slot.ready = True
+                if slot.reload_when_ready:  # it may have read the file before it changed
+                    slot.reload_when_ready = False
+                    slot.reloading = True
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(slot.pid, signal.SIGHUP)
                 slot.providers = frozenset(ProviderId(int(p)) for p in line[1:].split(b",")
                                            if p.strip())
                 if slot.crashes:
@@ -253,12 +271,17 @@ class Supervisor:
             else:
                 self.config = new_cfg
                 app.setup_logging(new_cfg)
-        app.sd_notify("RELOADING=1")
+        if self.started:
+            app.sd_notify("RELOADING=1")
         for slot in self.slots:
             if slot.pid and slot.ready:
                 slot.reloading = True
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(slot.pid, signal.SIGHUP)
+            elif slot.pid:
+                slot.reload_when_ready = True
+        if not self.started:  # READY=1 follows once all serve
+            return
         self.reload_deadline = time.monotonic() + RELOAD_WAIT_S
         self._check_reload_done(time.monotonic())
 
@@ -290,6 +313,7 @@ class Supervisor:
                 os._exit(code)
         os.close(write_end)
         slot.pid, slot.pipe, slot.ready = pid, read_end, False
+        slot.reload_when_ready = False  # it reads the configuration the supervisor holds now
         slot.started_at = time.monotonic()
         slot.buffer = b""
         self.sel.register(read_end, selectors.EVENT_READ, slot)
