@@ -48,6 +48,10 @@ class NoRequest(ParsecError):
     is refused (another instance probing the socket at start-up, or a client that gave up)."""
 
 
+# A body (or auth field) at least this large is read into a buffer of its announced size.
+LARGE_READ = 64 * 1024
+
+
 class _Reader:
     """Reads a blocking socket without blocking (MSG_DONTWAIT), waiting in poll() only when
     nothing has arrived, and never later than deadline (time.monotonic). It takes whatever has
@@ -63,10 +67,44 @@ class _Reader:
         self.received = 0
 
     def exactly(self, n: int, what: str) -> bytes:
+        if n >= LARGE_READ and len(self.buf) < n:
+            return self._large(n, what)
         if len(self.buf) < n:
             self._fill(n, what)
         out, self.buf = self.buf[:n], self.buf[n:]
         return out
+
+    def _large(self, n: int, what: str) -> bytes:
+        """n bytes read straight into one buffer of that size (what has arrived first, then
+        recv_into the rest), never more: no chunks to join, and nothing of what follows is
+        read."""
+        buf = bytearray(n)
+        have = len(self.buf)
+        buf[:have] = self.buf
+        self.buf = b""
+        view = memoryview(buf)
+        try:
+            while have < n:
+                try:
+                    got = self.sock.recv_into(view[have:], n - have, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    with self.waiting():
+                        ready = wait_readable(self.sock, self.deadline - time.monotonic())
+                    if not ready:
+                        raise TimeoutError(f"stalled reading {what}") from None
+                    continue
+                if not got:
+                    raise ParsecError(ResponseStatus.CONNECTION_ERROR,
+                                      f"connection closed after {have} of {n} {what} bytes")
+                have += got
+                self.received += got
+        except OSError as exc:
+            if isinstance(exc, TimeoutError):
+                raise  # the caller's: the client stalled
+            raise ParsecError(ResponseStatus.CONNECTION_ERROR, f"reading {what}: {exc}") from None
+        finally:
+            view.release()
+        return bytes(buf)
 
     def _fill(self, n: int, what: str) -> None:
         parts, have = [self.buf], len(self.buf)

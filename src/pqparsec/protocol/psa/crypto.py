@@ -27,7 +27,7 @@ from functools import cache
 from typing import Any
 
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import (
     dh,
     ec,
@@ -54,8 +54,9 @@ from pqparsec.protocol.psa.policy import invalid_argument, not_supported
 warnings.filterwarnings("ignore", message="Diffie-Hellman over finite fields",
                         category=CryptographyDeprecationWarning)
 
-_DER = serialization.Encoding.DER
-_RAW = serialization.Encoding.Raw
+# `cryptography.hazmat.primitives.serialization` is imported inside the functions that use it:
+# the package loads its SSH key code with it, about 1.8 MiB of RSS in every service process, and
+# the service's common path (elliptic-curve keys, symmetric keys) never needs it.
 
 # -- hashes ----------------------------------------------------------------------------------------
 
@@ -255,14 +256,16 @@ def clamp_montgomery(scalar: bytearray) -> bytearray:
 
 def export_private(key: PrivateKey) -> bytearray:
     """The PSA export format of a private key."""
+    from cryptography.hazmat.primitives import serialization
     if isinstance(key, rsa.RSAPrivateKey):
-        return bytearray(key.private_bytes(_DER, serialization.PrivateFormat.TraditionalOpenSSL,
+        return bytearray(key.private_bytes(serialization.Encoding.DER,
+                                           serialization.PrivateFormat.TraditionalOpenSSL,
                                            serialization.NoEncryption()))
     if isinstance(key, ec.EllipticCurvePrivateKey):
         n = scalar_len(key.curve.key_size)
         return bytearray(key.private_numbers().private_value.to_bytes(n, "big"))
     if isinstance(key, (x25519.X25519PrivateKey, x448.X448PrivateKey)):
-        raw = key.private_bytes(_RAW, serialization.PrivateFormat.Raw,
+        raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                                 serialization.NoEncryption())
         return clamp_montgomery(bytearray(raw))
     nums = key.private_numbers()
@@ -277,6 +280,7 @@ def load_private(material: bytes | bytearray, attrs: KeyAttributes, stored: bool
     kt = attrs.key_type
     try:
         if kt.kind == KeyKind.RSA_KEY_PAIR:
+            from cryptography.hazmat.primitives import serialization
             key = serialization.load_der_private_key(bytes(material), None,
                                                      unsafe_skip_rsa_key_validation=stored)
             if not isinstance(key, rsa.RSAPrivateKey):
@@ -312,6 +316,7 @@ def _dh_group_from_len(kt: KeyType, n: int) -> int:
 
 
 def _load_dh_private(data: bytes, kt: KeyType) -> dh.DHPrivateKey:
+    from cryptography.hazmat.primitives import serialization
     bits = _dh_group_from_len(kt, len(data))
     p = DH_GROUPS[bits]
     x = int.from_bytes(data, "big")
@@ -366,6 +371,7 @@ def load_public(material: bytes | bytearray, attrs: KeyAttributes) -> PublicKey:
     data = bytes(material)
     try:
         if kt.kind == KeyKind.RSA_PUBLIC_KEY:
+            from cryptography.hazmat.primitives import serialization
             key = serialization.load_der_public_key(_rsa_public_spki(data))
             if not isinstance(key, rsa.RSAPublicKey):
                 raise invalid_argument("data is not an RSA public key")
@@ -406,14 +412,15 @@ _RAW_PUBLIC = (x25519.X25519PublicKey, x448.X448PublicKey, ed25519.Ed25519Public
 def export_public(key: Any) -> bytes:
     """The PSA public format of a key's public part (a private key's, or a public key's), for
     every key type of this module."""
+    from cryptography.hazmat.primitives import serialization
     pub: Any = key.public_key() if hasattr(key, "public_key") else key
     if isinstance(pub, rsa.RSAPublicKey):
-        return pub.public_bytes(_DER, serialization.PublicFormat.PKCS1)
+        return pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
     if isinstance(pub, ec.EllipticCurvePublicKey):
         return pub.public_bytes(serialization.Encoding.X962,
                                 serialization.PublicFormat.UncompressedPoint)
     if isinstance(pub, _RAW_PUBLIC) or pq_key_params(pub) is not None:
-        return bytes(pub.public_bytes(_RAW, serialization.PublicFormat.Raw))
+        return bytes(pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
     # Last: naming `dh` makes `cryptography` warn that FFDH is deprecated.
     if isinstance(pub, dh.DHPublicKey):
         return int(pub.public_numbers().y).to_bytes(scalar_len(pub.key_size), "big")
@@ -535,8 +542,9 @@ def load_extension_private(key_type: KeyType, bits: int, data: bytes) -> AnyPriv
 
 def export_extension_private(key: AnyPrivateKey) -> bytes:
     """The PSA key-pair format of an Edwards key (raw) or an ML-DSA / ML-KEM key (the seed)."""
+    from cryptography.hazmat.primitives import serialization
     if isinstance(key, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)):
-        return key.private_bytes(_RAW, serialization.PrivateFormat.Raw,
+        return key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                                  serialization.NoEncryption())
     if pq_key_params(key) is not None:
         return bytes(key.private_bytes_raw())  # type: ignore[union-attr]

@@ -5,10 +5,13 @@ families live in mixins beside this module."""
 from __future__ import annotations
 
 import dataclasses
-import hmac
 import logging
 import os
 import threading
+
+# hmac.compare_digest itself: the hmac module would load OpenSSL's libcrypto (through _hashlib),
+# about 3.7 MiB of RSS that nothing else in the service process needs.
+from _operator import _compare_digest as compare_digest
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -233,7 +236,7 @@ class SoftwareBase(KeyProvider):
         return PsaHashComputeResult(crypto.digest(req.alg, req.input))
 
     def psa_hash_compare(self, app: Identity | None, req: PsaHashCompareRequest) -> EmptyResult:
-        if not hmac.compare_digest(crypto.digest(req.alg, req.input), req.hash):
+        if not compare_digest(crypto.digest(req.alg, req.input), req.hash):
             raise invalid_signature("hash does not match")
         return EmptyResult()
 

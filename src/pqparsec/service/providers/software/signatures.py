@@ -25,7 +25,8 @@ provider, except where noted):
 
 from __future__ import annotations
 
-import hmac
+# hmac.compare_digest, without the hmac module (see base.py)
+from _operator import _compare_digest as compare_digest
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -151,7 +152,7 @@ class SignatureOps(SoftwareBase):
                     prehashed: bool) -> None:
         if alg.kind == SignKind.RSA_PKCS1V15_SIGN_RAW:
             recovered = pub.recover_data_from_signature(signature, padding.PKCS1v15(), NoDigestInfo())
-            if not hmac.compare_digest(recovered, data):
+            if not compare_digest(recovered, data):
                 raise InvalidSignature
             return
         h, choice = self._hash_choice(alg, prehashed)

@@ -31,6 +31,7 @@ from pqparsec.protocol.psa.policy import (
     sign_alg_compatible,
 )
 from pqparsec.service.providers import slh_dsa_worker
+from pqparsec.service.providers.software.pqc.claims import handles_key_type
 from pqparsec.service.providers.software.pqc.params import (
     CRYPTOGRAPHY_ML_KEM,
     DETERMINISTIC_ML_DSA_AVAILABLE,
@@ -52,18 +53,6 @@ from pqparsec.service.providers.software.pqc.params import (
 )
 
 # -- which key types and algorithms are ours -----------------------------------------------------
-
-
-def handles_key_type(kt: KeyType) -> bool:
-    """Key types this module implements (every extension key type)."""
-    return kt.is_extension
-
-
-def handles_request(alg: SignAlg, context: bytes = b"") -> bool:
-    """Whether a signature request goes to this module rather than the classic code. A classic
-    algorithm with an extension key is refused by the classic code's compatibility check
-    (policy.sign_alg_compatible), so the key need not be looked up to decide."""
-    return alg.is_extension or bool(context)
 
 
 def valid_bits(kt: KeyType) -> tuple[int, ...]:

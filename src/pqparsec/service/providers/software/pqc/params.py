@@ -40,8 +40,6 @@ def lazy_import(name: str) -> ModuleType:
 # deterministic SLH-DSA signing is NotSupported and a key pair is checked on import with a
 # signature instead.
 
-MAX_CONTEXT = 255  # FIPS 204 / 205: a context string has 0 to 255 bytes
-
 # -- parameter sets ---------------------------------------------------------------------------
 
 
