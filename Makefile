@@ -7,11 +7,14 @@ CORE_STAMP := $(VENV)/.installed-core
 STAMP := $(VENV)/.installed
 PROTO_DIR := src/pqparsec/protocol/proto
 # The tests' system packages: the real back-ends (SoftHSM2, swtpm, tpm2-tools), what pip needs to
-# build tpm2-pytss (the tpm extra), openssl, and systemd-analyze (and /bin/kill, from procps, which
-# the unit's ExecReload names) for the unit tests.
+# build tpm2-pytss (the tpm extra) and the PKCS#11 module (gcc, python3-dev), openssl,
+# systemd-analyze (and /bin/kill, from procps, which the unit's ExecReload names) for the unit
+# tests, and the PKCS#11 applications the module is tested with (OpenSC's pkcs11-tool, GnuTLS's
+# p11tool, OpenSSL's pkcs11 engine, OpenSSH).
 APT_PACKAGES := openssl swtpm swtpm-tools softhsm2 tpm2-tools libtss2-dev pkg-config gcc \
-	python3-dev systemd procps
-APT_PROGRAMS := openssl swtpm softhsm2-util tpm2_pcrextend pkg-config gcc systemd-analyze pkill
+	python3-dev systemd procps opensc gnutls-bin libengine-pkcs11-openssl openssh-client
+APT_PROGRAMS := openssl swtpm softhsm2-util tpm2_pcrextend pkg-config gcc systemd-analyze pkill \
+	pkcs11-tool p11tool ssh-keygen ssh-agent
 
 .PHONY: run test lint typecheck pytest coverage proto bench dist deps sysdeps clean
 
@@ -35,6 +38,7 @@ deps: $(STAMP)
 sysdeps:
 	@missing=0; for p in $(APT_PROGRAMS); do command -v $$p >/dev/null || missing=1; done; \
 	pkg-config --exists tss2-esys 2>/dev/null || missing=1; \
+	dpkg-query -W -f='$${Status}' libengine-pkcs11-openssl 2>/dev/null | grep -q 'ok installed' || missing=1; \
 	if [ $$missing = 1 ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
 	  else echo "missing system packages; run as root or: sudo apt-get install $(APT_PACKAGES)"; exit 1; fi; fi

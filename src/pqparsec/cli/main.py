@@ -15,6 +15,7 @@ from pqparsec.cli import (
     core_commands,
     crypto_commands,
     key_commands,
+    p11module_cmd,
     pqc_commands,
 )
 from pqparsec.cli.context import DEFAULT_APP_NAME, Tool
@@ -138,6 +139,7 @@ for _command in (
 cli.add_command(serve)
 cli.add_command(admin_commands.adopt_key)  # pqparsec extension (admin)
 cli.add_command(attest_commands.attest_key)  # pqparsec extension (TPM2_Certify)
+cli.add_command(p11module_cmd.pkcs11_module)  # the PKCS#11 module: build / path / key-id
 
 
 def main() -> None:
