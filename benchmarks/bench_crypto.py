@@ -7,7 +7,9 @@ sign / verify of a 32-byte message (PsaSignMessage / PsaVerifyMessage), with 1 a
 client processes, each request on a new connection. The in-process figure is `cryptography` on
 one core in this process, with the key already loaded: the ceiling a single-threaded caller
 could reach without any service.
-Target: with 8 clients the service's ECDSA P-256 sign rate is at least 50% of the in-process rate.
+The service runs twice, with `workers = 1` and `workers = <CPUs>`, each row measured on both.
+Targets (issue 13): with 8 clients the service's ECDSA P-256 sign rate is at least 35% of the
+in-process rate, aiming at 50%.
 
 Run alone: .venv/bin/python benchmarks/bench_crypto.py [--quick]
 """
@@ -21,10 +23,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from benchlib import Bench, Measurement, best, fmt_ms, fmt_opt, fmt_rate, raw_request, send_once, table
+from benchlib import (
+    Bench,
+    Measurement,
+    Service,
+    best,
+    div,
+    fmt_ms,
+    fmt_opt,
+    fmt_rate,
+    raw_request,
+    send_once,
+    table,
+)
 
 APP = "bench"
-SIGN_TARGET = 0.5
+SIGN_TARGET = 0.35  # the least: ECDSA P-256 sign at 8 clients as a share of in-process
+SIGN_AIM = 0.5  # what issue 13 aims at
 PAYLOAD = 1024
 MESSAGE = hashlib.sha256(b"pqparsec ML-DSA benchmark").digest()  # 32 bytes, signed as a message
 
@@ -33,7 +48,7 @@ MESSAGE = hashlib.sha256(b"pqparsec ML-DSA benchmark").digest()  # 32 bytes, sig
 class CryptoRow:
     name: str
     in_process: float  # ops/s
-    service: dict[int, Measurement] = field(default_factory=dict)
+    service: dict[int, dict[int, Measurement]] = field(default_factory=dict)  # workers, clients
     unavailable: str | None = None  # why the service row could not be measured
 
 
@@ -92,7 +107,7 @@ def _status_name(status: int) -> str:
         return str(status)
 
 
-def service_requests(bench: Bench) -> tuple[dict[str, bytes], dict[str, str]]:
+def service_requests(service: Service) -> tuple[dict[str, bytes], dict[str, str]]:
     """Create the keys and build each request once. Returns the requests, and for operations
     the service cannot do, why."""
     from pqparsec.client import BasicClient, ServiceError
@@ -115,9 +130,9 @@ def service_requests(bench: Bench) -> tuple[dict[str, bytes], dict[str, str]]:
         UsageFlags,
     )
 
-    client = BasicClient(app_name=APP, endpoint=bench.service.endpoint, timeout=30,
+    client = BasicClient(app_name=APP, endpoint=service.endpoint, timeout=30,
                          provider=ProviderId.MBED_CRYPTO, auth_type=AuthType.DIRECT)
-    path = bench.service.socket_path
+    path = service.socket_path
 
     def request(opcode: Opcode, req: object) -> bytes:
         return raw_request(int(opcode), int(ProviderId.MBED_CRYPTO),
@@ -218,20 +233,40 @@ def measure_ceiling(bench: Bench) -> dict[str, Measurement]:
 
 
 def measure(bench: Bench) -> list[CryptoRow]:
+    """Each row: the in-process rate before and after the row's service cells (the higher is
+    kept: other work on the machine only ever lowers it), and the service cells. The ECDSA sign
+    row, which the targets are judged on, has its cells repeated in interleaved rounds (the
+    best of each is kept, as for Ping); the other rows have one round."""
     s = bench.settings
     local = in_process_ops()
-    requests, unavailable = service_requests(bench)
+    prepared = {w: service_requests(service) for w, service in bench.services.items()}
     rows = []
     for name in LABELS:  # ECDSA sign first: `report` checks the target on rows[0]
         row = CryptoRow(LABELS[name], _in_process_rate(local[name], s.duration))
-        if name in unavailable:
-            row.unavailable = unavailable[name]
-        else:
-            for n in s.concurrency:
-                row.service[n] = bench.pool.run(n, bench.service.socket_path, requests[name],
-                                                s.duration, server_pid=bench.service.proc.pid)
+        runs: dict[tuple[int, int], list[Measurement]] = {}
+        for _ in range(s.rounds if name == "sign" else 1):
+            for w, service in bench.services.items():
+                requests, unavailable = prepared[w]
+                if name in unavailable:
+                    row.unavailable = unavailable[name]
+                    continue
+                for n in s.concurrency:
+                    runs.setdefault((w, n), []).append(bench.pool.run(
+                        n, service.socket_path, requests[name], s.duration,
+                        server_pid=service.pid))
+        for (w, n), ms in runs.items():
+            row.service.setdefault(w, {})[n] = best(ms)
+        row.in_process = max(row.in_process, _in_process_rate(local[name], s.duration))
         rows.append(row)
     return rows
+
+
+def sign_target_line(label: str, rate: float, in_process: float, clients: int) -> str:
+    share = rate / in_process
+    verdict = ("met, and the aim" if share >= SIGN_AIM else "met" if share >= SIGN_TARGET
+               else "NOT met")
+    return (f"Target: {label} with {clients} clients >= {SIGN_TARGET:.0%} of in-process "
+            f"(aim {SIGN_AIM:.0%}): {share:.1%} -> {verdict}")
 
 
 def report(rows: list[CryptoRow], bench: Bench, baseline: Measurement | None = None,
@@ -239,42 +274,54 @@ def report(rows: list[CryptoRow], bench: Bench, baseline: Measurement | None = N
     """The table; `baseline` (the bare server at the highest concurrency) puts the sign target in
     scale: no service that takes one connection per request can beat it on this machine."""
     s = bench.settings
-    headers = ["operation", "in-process 1 core ops/s"]
+    top = max(s.concurrency)
+    headers = ["operation", "workers", "in-process 1 core ops/s"]
     for n in s.concurrency:
         headers += [f"service {n}c ops/s", f"{n}c / in-process", f"{n}c p50 ms", f"{n}c p99 ms"]
-    headers += [f"server CPU us/op ({max(s.concurrency)}c)"]
+    headers += [f"server CPU us/op ({top}c)"]
     table_rows = []
     for r in rows:
-        cells = [r.name, fmt_rate(r.in_process)]
-        for n in s.concurrency:
-            m = r.service.get(n)
-            if m is None:
-                cells += [r.unavailable or "n/a", "-", "-", "-"]
-            else:
-                cells += [fmt_rate(m.rate), f"{m.rate / r.in_process:.1%}", fmt_ms(m.p50_ms),
-                          fmt_ms(m.p99_ms)]
-        last = r.service.get(max(s.concurrency))
-        cells.append(fmt_opt(last.server_cpu_us_per_req if last else None))
-        table_rows.append(cells)
-    failures = sum(m.failed for r in rows for m in r.service.values())
+        for w in bench.services:
+            cells = [r.name, str(w), fmt_rate(r.in_process)]
+            ms = r.service.get(w, {})
+            for n in s.concurrency:
+                m = ms.get(n)
+                if m is None:
+                    cells += [r.unavailable or "n/a", "-", "-", "-"]
+                else:
+                    cells += [fmt_rate(m.rate), f"{m.rate / r.in_process:.1%}", fmt_ms(m.p50_ms),
+                              fmt_ms(m.p99_ms)]
+            last = ms.get(top)
+            cells.append(fmt_opt(last.server_cpu_us_per_req if last else None))
+            table_rows.append(cells)
+    failures = sum(m.failed for r in rows for ms in r.service.values() for m in ms.values())
     out = [
         "Crypto through the service (new connection per request; client processes) beside "
-        f"`cryptography` in-process on one core ({s.duration:g} s per cell)",
+        f"`cryptography` in-process on one core ({s.duration:g} s per cell; ECDSA sign best of "
+        f"{s.rounds} interleaved round(s); in-process: the better of a cell before and one after "
+        "the row's; server CPU = the service's supervisor + workers)",
         table(headers, table_rows),
     ]
     if failures:
         out.append(f"WARNING: {failures} requests failed during the measurements")
     sign = rows[0]
-    n = max(s.concurrency)
-    if n in sign.service:
-        share = sign.service[n].rate / sign.in_process
-        out.append(f"Target: ECDSA P-256 sign with {n} clients >= {SIGN_TARGET:.0%} of in-process: "
-                   f"{share:.1%} -> {'met' if share >= SIGN_TARGET else 'NOT met'}")
+    for w in bench.services:
+        if top in sign.service.get(w, {}):
+            out.append(sign_target_line(f"ECDSA P-256 sign, workers={w},",
+                                         sign.service[w][top].rate, sign.in_process, top))
+    ws = sorted(w for w in bench.services if top in sign.service.get(w, {}))
+    if len(ws) > 1:
+        lo, hi = sign.service[ws[0]][top], sign.service[ws[-1]][top]
+        out.append(f"Scaling: ECDSA P-256 sign, {top} clients, workers={ws[-1]} / workers={ws[0]}: "
+                   f"{div(hi.rate, lo.rate):.2f}x")
+    if top in sign.service.get(max(bench.services), {}):
+        rate = sign.service[max(bench.services)][top].rate
         if baseline is not None:
             out.append(f"For scale: the bare asyncio baseline (connect, answer, no work at all) did "
                        f"{fmt_rate(baseline.rate)} req/s with {baseline.clients} clients, "
                        f"{baseline.rate / sign.in_process:.1%} of the in-process sign rate: the most "
-                       "a Python asyncio server that takes one connection per request reaches here.")
+                       "a single-process Python asyncio server that takes one connection per "
+                       "request reaches here.")
         ceilings = ceilings or {}
         if "ideal" in ceilings:
             c = ceilings["ideal"]
@@ -286,11 +333,11 @@ def report(rows: list[CryptoRow], bench: Bench, baseline: Measurement | None = N
             out.append(f"Clients' ceiling: not measured: {bench.ideal.why_not}")
         if "sign-only" in ceilings:
             c = ceilings["sign-only"]
-            out.append(f"CPython's ceiling: a threaded Python server that only reads the header, "
-                       f"signs (ECDSA P-256, key loaded) and answers did {fmt_rate(c.rate)} req/s "
-                       f"with {c.clients} clients, {c.rate / sign.in_process:.1%} of the "
-                       "in-process sign rate: no parsing, key store or policy, so no single-process "
-                       "CPython service taking one connection per request signs faster here.")
+            out.append(f"One-process CPython ceiling: a threaded Python server that only reads the "
+                       f"header, signs (ECDSA P-256, key loaded) and answers did "
+                       f"{fmt_rate(c.rate)} req/s with {c.clients} clients, "
+                       f"{c.rate / sign.in_process:.1%} of the in-process sign rate (the service "
+                       f"with the most workers: {div(rate, c.rate):.2f}x of it).")
     return "\n".join(out)
 
 

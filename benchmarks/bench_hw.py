@@ -7,10 +7,15 @@
   in-process figure is tpm2-pytss (a P-256 signing key under an owner-hierarchy primary,
   TPM2_Sign of a SHA-256 digest).
 
-Each group starts its own `pqparsec serve` (Direct authenticator) and is skipped, with the
-reason printed, when its back-end is missing. The in-process figure is measured first, and its
-connection to the back-end closed, before the service opens its own (swtpm serves one connection
-at a time). The ratios are service rate / in-process rate.
+Each group starts its own `pqparsec serve` (Direct authenticator), once with `workers = 1` and
+once with `workers = <CPUs>` (one after the other, on the same back-end), and is skipped, with the
+reason printed, when its back-end is missing. With several workers, PKCS#11 sessions are per
+worker, while the TPM has one owner process (swtpm serves one connection at a time): that row
+measures TPM requests arriving at any worker. The in-process figure is measured first, and its
+connection to the back-end closed, before the service opens its own, and again after the services
+have stopped (the better is kept). The ratios are service rate
+/ in-process rate. Last, with the most workers and clients, the key-creation rate (PsaGenerateKey,
+ECC P-256, a new name per request).
 
 Run alone: .venv/bin/python benchmarks/bench_hw.py [--quick]
 """
@@ -30,7 +35,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench_crypto import _in_process_rate, _status_name
-from benchlib import Bench, Measurement, Service, fmt_ms, fmt_opt, fmt_rate, raw_request, send_once, table
+from bench_keys import generate_request
+from benchlib import (
+    Bench,
+    Measurement,
+    Service,
+    div,
+    fmt_ms,
+    fmt_opt,
+    fmt_rate,
+    raw_request,
+    send_once,
+    table,
+)
 
 APP = "bench"
 DIGEST = hashlib.sha256(b"pqparsec benchmark").digest()
@@ -47,7 +64,9 @@ class HwRow:
     name: str
     in_process_label: str
     in_process: float = 0.0  # ops/s
-    service: dict[int, Measurement] = field(default_factory=dict)
+    service: dict[int, dict[int, Measurement]] = field(default_factory=dict)  # workers, clients
+    create: Measurement | None = None  # PsaGenerateKey, most workers and clients
+    failed: dict[int, str] = field(default_factory=dict)  # workers -> why not measured
     skipped: str | None = None  # why the group was not measured
 
 
@@ -118,7 +137,9 @@ def pkcs11_in_process(table_: dict[str, Any], duration: float) -> float:
             KeyType.EC, {pkcs11.Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")},
             local=True)
         _, priv = params.generate_keypair(store=False, label="bench-inproc")
-        return _in_process_rate(lambda: priv.sign(DIGEST, mechanism=Mechanism.ECDSA), duration)
+        # python-pkcs11's stubs put sign() on a mix-in that PrivateKey's annotation does not name
+        return _in_process_rate(lambda: priv.sign(DIGEST, mechanism=Mechanism.ECDSA),  # type: ignore[attr-defined]
+                                duration)
 
 
 def _free_port_pair() -> int:
@@ -275,17 +296,38 @@ def measure_group(bench: Bench, group: Group) -> HwRow:
     try:
         with group.backend(directory) as (provider, env):
             row.in_process = group.in_process(provider, s.duration)
-            service = Service(directory, provider=provider, env=env)
-            try:
-                request = _sign_request(service, group.provider_id)
-                for n in s.concurrency:
-                    row.service[n] = bench.pool.run(n, service.socket_path, request, s.duration,
-                                                    server_pid=service.proc.pid)
-            finally:
-                service.stop()
+            for w in bench.services:
+                service = None
+                try:
+                    service = Service(os.path.join(directory, f"workers-{w}"), provider=provider,
+                                      env=env, workers=w)
+                    request = _sign_request(service, group.provider_id)
+                    row.service[w] = {n: bench.pool.run(n, service.socket_path, request,
+                                                        s.duration, server_pid=service.pid)
+                                      for n in s.concurrency}
+                    if w == max(bench.services):
+                        row.create = bench.pool.run(
+                            max(s.concurrency), service.socket_path,
+                            generate_request(group.provider_id), s.duration,
+                            server_pid=service.pid, unique_names=True)
+                except Exception as exc:  # one service failing leaves the other's figures
+                    row.failed[w] = _why(exc, service)
+                finally:
+                    if service is not None:
+                        service.stop()
+            # Again once the services have stopped (the back-end is free again): the better of
+            # the two, as other work on the machine only ever lowers it.
+            row.in_process = max(row.in_process, group.in_process(provider, s.duration))
     except Exception as exc:  # a broken back-end skips its group, not the whole run
-        row.skipped = f"failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        row.skipped = f"failed: {_why(exc, None)}"
     return row
+
+
+def _why(exc: Exception, service: Service | None) -> str:
+    """One line on a failure, with the service's last log line when there is one."""
+    text = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    last = [ln for ln in (service.log() if service else "").splitlines() if ln.strip()]
+    return f"{text} (service log: {last[-1][:200]})" if last else text
 
 
 def measure(bench: Bench) -> list[HwRow]:
@@ -294,28 +336,48 @@ def measure(bench: Bench) -> list[HwRow]:
 
 def report(rows: list[HwRow], bench: Bench) -> str:
     s = bench.settings
-    headers = ["operation", "in-process", "in-process ops/s"]
+    top = max(s.concurrency)
+    headers = ["operation", "workers", "in-process", "in-process ops/s"]
     for n in s.concurrency:
         headers += [f"service {n}c ops/s", f"{n}c / in-process", f"{n}c p50 ms", f"{n}c p99 ms"]
-    headers += [f"server CPU us/op ({max(s.concurrency)}c)"]
-    table_rows, notes = [], []
+    headers += [f"server CPU us/op ({top}c)"]
+    table_rows, create_rows, notes = [], [], []
     for r in rows:
         if r.skipped:
             notes.append(f"skipped: {r.name}: {r.skipped}")
             continue
-        cells = [r.name, r.in_process_label, fmt_rate(r.in_process)]
-        for n in s.concurrency:
-            m = r.service[n]
-            cells += [fmt_rate(m.rate), f"{m.rate / r.in_process:.1%}", fmt_ms(m.p50_ms),
-                      fmt_ms(m.p99_ms)]
-        cells.append(fmt_opt(r.service[max(s.concurrency)].server_cpu_us_per_req))
-        table_rows.append(cells)
+        for w, ms in r.service.items():
+            cells = [r.name, str(w), r.in_process_label, fmt_rate(r.in_process)]
+            for n in s.concurrency:
+                m = ms[n]
+                cells += [fmt_rate(m.rate), f"{m.rate / r.in_process:.1%}", fmt_ms(m.p50_ms),
+                          fmt_ms(m.p99_ms)]
+            cells.append(fmt_opt(ms[top].server_cpu_us_per_req))
+            table_rows.append(cells)
+        for w, why in r.failed.items():
+            notes.append(f"not measured: {r.name}, workers={w}: {why}")
+        ws = sorted(r.service)
+        if len(ws) > 1:
+            lo, hi = r.service[ws[0]][top], r.service[ws[-1]][top]
+            notes.append(f"Scaling: {r.name}, {top} clients, workers={ws[-1]} / workers={ws[0]}: "
+                         f"{div(hi.rate, lo.rate):.2f}x")
+        if r.create is not None:
+            c = r.create
+            create_rows.append([r.name.replace("ECDSA P-256 sign via", "PsaGenerateKey ECC P-256 via"),
+                                str(max(r.service)), str(c.clients), fmt_rate(c.rate),
+                                fmt_ms(c.p50_ms), fmt_ms(c.p99_ms),
+                                fmt_opt(c.server_cpu_us_per_req), str(c.failed)])
     out = ["Hardware-backed providers (own service each; new connection per request) beside the "
-           f"same back-end in-process on one thread ({s.duration:g} s per cell)"]
+           f"same back-end in-process on one thread ({s.duration:g} s per cell; in-process: the "
+           "better of a cell before the services and one after)"]
     if table_rows:
         out.append(table(headers, table_rows))
     out += notes
-    failures = sum(m.failed for r in rows for m in r.service.values())
+    if create_rows:
+        out += ["", "Key creation through the hardware-backed providers (a new name per request)",
+                table(["operation", "workers", "clients", "keys/s", "p50 ms", "p99 ms",
+                       "server CPU us/key", "errors"], create_rows)]
+    failures = sum(m.failed for r in rows for ms in r.service.values() for m in ms.values())
     if failures:
         out.append(f"WARNING: {failures} requests failed during the measurements")
     return "\n".join(out)

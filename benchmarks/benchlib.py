@@ -11,13 +11,16 @@ same run, and the figures that matter are ratios.
 from __future__ import annotations
 
 import asyncio
+import io
 import multiprocessing as mp
 import os
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from array import array
@@ -37,11 +40,24 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 # Client processes
 
 
+# A request not answered within this many seconds counts as failed (a stuck server shows as
+# errors in its cell instead of stopping the run).
+REQUEST_TIMEOUT = 10.0
+
+# A key name of this length in a request given to ClientPool.run(unique_names=True) is replaced,
+# request by request, with a name no other request of the run uses (for PsaGenerateKey).
+UNIQUE_NAME = "@" * 16
+
+
 def _exchange_loop(path: str, request: bytes, start_at: float, end_at: float,
-                   check_status: bool) -> tuple[bytes, int, int, float]:
+                   check_status: bool, name_prefix: bytes | None = None
+                   ) -> tuple[bytes, int, int, float]:
     """Run requests back to back until end_at. Returns latencies (array of doubles, as bytes),
-    successes, failures and the time the last request finished."""
+    successes, failures and the time the last request finished. With `name_prefix` (7 bytes),
+    UNIQUE_NAME in the request becomes name_prefix + a 9-digit counter, request by request."""
     lat = array("d")
+    placeholder = UNIQUE_NAME.encode()
+    counter = 0
     append = lat.append
     now = time.monotonic
     new_socket = socket.socket
@@ -55,10 +71,16 @@ def _exchange_loop(path: str, request: bytes, start_at: float, end_at: float,
         t0 = now()
         if t0 >= end_at:
             break
+        if name_prefix is not None:
+            counter += 1
+            request_now = request.replace(placeholder, name_prefix + b"%09d" % counter)
+        else:
+            request_now = request
         s = new_socket(family, kind)
         try:
+            s.settimeout(REQUEST_TIMEOUT)
             s.connect(path)
-            s.sendall(request)
+            s.sendall(request_now)
             resp = chunk = s.recv(65536)
             while chunk:
                 chunk = s.recv(65536)
@@ -102,26 +124,40 @@ class ClientPool:
             self._conns.append(parent)
             self._procs.append(proc)
 
+        self._runs = 0
+
     def run(self, clients: int, path: str, request: bytes, duration: float,
-            check_status: bool = True, server_pid: int | None = None) -> Measurement:
+            check_status: bool = True, server_pid: int | None = None,
+            unique_names: bool = False) -> Measurement:
+        """`clients` processes send `request` for `duration` seconds. `server_pid`: measure the
+        CPU of that process and all its descendants (a supervisor and its workers).
+        `unique_names`: UNIQUE_NAME in the request becomes a name used once in this pool's life."""
         if clients > len(self._conns):
             raise ValueError(f"only {len(self._conns)} client processes")
+        if unique_names and UNIQUE_NAME.encode() not in request:
+            raise ValueError("unique_names: the request does not contain UNIQUE_NAME")
+        self._runs += 1
         start_at = time.monotonic() + 0.2
         end_at = start_at + duration
-        for conn in self._conns[:clients]:
-            conn.send((path, request, start_at, end_at, check_status))
+        for i, conn in enumerate(self._conns[:clients]):
+            prefix = f"{self._runs % 10000:04d}{i:03d}".encode() if unique_names else None
+            conn.send((path, request, start_at, end_at, check_status, prefix))
         cpu0 = None
+        tree0: set[int] = set()
         if server_pid is not None:
             time.sleep(max(0.0, start_at - time.monotonic()))
-            cpu0 = process_cpu_seconds(server_pid)
+            tree0 = set(process_tree(server_pid))
+            cpu0 = tree_cpu_seconds(server_pid)
         results = []
         for conn in self._conns[:clients]:
             if not conn.poll(duration + 60):
-                raise RuntimeError("a client process did not finish (is the server stuck?)")
+                raise RuntimeError(f"a client process did not finish its cell on {path}")
             results.append(conn.recv())
         cpu = None
         if server_pid is not None and cpu0 is not None:
-            cpu = process_cpu_seconds(server_pid) - cpu0
+            cpu = tree_cpu_seconds(server_pid) - cpu0
+            if set(process_tree(server_pid)) != tree0:
+                cpu = None  # a process of the service started or exited: the sum is not its cost
         lat = array("d")
         ok = failed = 0
         last = start_at
@@ -130,6 +166,10 @@ class ClientPool:
             ok += n_ok
             failed += n_failed
             last = max(last, t_end)
+        if ok + failed == 0:
+            print(f"warning: no request finished in a {duration:g} s cell of {clients} client(s) "
+                  f"on {path} (a server stuck, or clients without CPU time)", file=sys.stderr,
+                  flush=True)
         return Measurement(clients, ok, failed, max(last - start_at, 1e-9), sorted(lat), cpu)
 
     def close(self) -> None:
@@ -150,6 +190,82 @@ def process_cpu_seconds(pid: int) -> float:
         data = f.read()
     fields = data[data.rindex(b")") + 2:].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+# /proc/PID/task/TID/children exists only with CONFIG_PROC_CHILDREN; without it, scan /proc.
+_HAS_CHILDREN_FILE = os.path.exists(f"/proc/self/task/{os.getpid()}/children")
+
+
+def _children(pid: int) -> list[int]:
+    """The live children of a process."""
+    if not _HAS_CHILDREN_FILE:
+        return _children_by_scan(pid)
+    out: list[int] = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                out += [int(x) for x in f.read().split()]
+    except OSError:  # the process or one of its threads has gone meanwhile
+        pass
+    return out
+
+
+def _children_by_scan(pid: int) -> list[int]:
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        if int(data[data.rindex(b")") + 2:].split()[1]) == pid:
+            out.append(int(name))
+    return out
+
+
+def process_tree(pid: int) -> list[int]:
+    """A process and all its live descendants (the service's supervisor, its workers and any
+    helper processes they started), parents first."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop(0)
+        out.append(p)
+        todo += _children(p)
+    return out
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its live descendants. A descendant that exits
+    during a measurement takes its CPU time out of the sum (its parent gets it only once it
+    reaps it), so ClientPool.run reports no CPU figure for a cell during which the tree changed."""
+    total = 0.0
+    for p in process_tree(pid):
+        try:
+            total += process_cpu_seconds(p)
+        except (OSError, ValueError):
+            pass
+    return total
+
+
+def tree_memory_kib(pid: int) -> tuple[int, int, int]:
+    """(processes, summed VmRSS, summed PSS) of a process and its live descendants, in KiB.
+    RSS counts shared pages once per process (so it overstates a forked service), PSS shares
+    them out among the processes that map them (so the sum is the service's real footprint)."""
+    n = rss = pss = 0
+    for p in process_tree(pid):
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    rss += int(line.split()[1])
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    pss += int(line.split()[1])
+        except OSError:
+            continue
+        n += 1
+    return n, rss, pss
 
 
 @dataclass
@@ -184,6 +300,11 @@ class Measurement:
         if self.server_cpu_s is None or not self.ok:
             return None
         return self.server_cpu_s / self.ok * 1e6
+
+
+def div(a: float, b: float) -> float:
+    """a / b, or NaN when b is zero (a cell in which every request failed)."""
+    return a / b if b else float("nan")
 
 
 def best(measurements: Sequence[Measurement]) -> Measurement:
@@ -368,7 +489,7 @@ CONFIG = """\
 [core_settings]
 allow_root = true
 log_level = "error"
-
+{core}
 [listener]
 listener_type = "DomainSocket"
 timeout = 3000
@@ -399,31 +520,90 @@ def toml_table(table: dict[str, Any]) -> str:
     return "\n".join(f"{k} = {value(v)}" for k, v in table.items())
 
 
+def cpu_count() -> int:
+    """CPUs this process may use: what `workers = 0` means for the service."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 class Service:
-    """`pqparsec serve --config` in a child process, on a socket in its own temp dir."""
+    """`pqparsec serve --config` in a child process, on a socket in its own directory."""
 
     def __init__(self, directory: str, provider: dict[str, Any] | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, workers: int | None = None,
+                 src: str | None = None, before_start: Any = None,
+                 ready_timeout: float = 60.0) -> None:
         """`provider` is the [[provider]] table (default: the software provider); `env` is added
-        to the service's environment (e.g. SOFTHSM2_CONF)."""
+        to the service's environment (e.g. SOFTHSM2_CONF). `workers` is written as
+        core_settings.workers (None: not written, the service's default; a revision older
+        than the setting refuses it). `src`: run the service from that source tree
+        (PYTHONPATH=src, same interpreter and venv) instead of this checkout's. `before_start`,
+        if given, is called with the key store's path before the service starts. `ready_timeout`:
+        seconds from spawn to READY=1 before giving up."""
+        os.makedirs(directory, exist_ok=True)
         self.dir = directory
+        self.workers = workers
+        self.src = src
         self.socket_path = os.path.join(directory, "parsec.sock")
         self.config_path = os.path.join(directory, "config.toml")
         self.log_path = os.path.join(directory, "service.log")
+        self.db_path = os.path.join(directory, "kim.sqlite3")
+        core = toml_table({"workers": workers}) + "\n" if workers is not None else ""
         Path(self.config_path).write_text(CONFIG.format(
-            socket=self.socket_path, db=os.path.join(directory, "kim.sqlite3"),
+            core=core, socket=self.socket_path, db=self.db_path,
             provider=toml_table(provider or {"provider_type": "MbedCrypto"})))
-        env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
+        if before_start is not None:
+            before_start(self.db_path)
+        # READY=1 on NOTIFY_SOCKET, as systemd gets it, says every worker is up; the first
+        # answered ping only says that one is.
+        notify_path = os.path.join(directory, "notify.sock")
+        self._notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._notify.bind(notify_path)
+        self._notify.setblocking(False)
+        env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1", "NOTIFY_SOCKET": notify_path}
+        if src is not None:
+            env["PYTHONPATH"] = src
+        self.ready_s = 0.0  # spawn to READY=1
+        t0 = time.monotonic()
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "pqparsec", "serve", "--config", self.config_path],
                 cwd=directory, env=env, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT)
-        self._wait_ready(20.0)
+        try:
+            self._wait_notified(t0, ready_timeout)
+            self._wait_ready(30.0)
+        finally:
+            self._notify.close()
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    @property
+    def processes(self) -> int:
+        """The service's processes now (supervisor, workers, helpers)."""
+        return len(process_tree(self.proc.pid))
 
     @property
     def endpoint(self) -> str:
         return f"unix:{self.socket_path}"
+
+    def _wait_notified(self, t0: float, timeout: float) -> None:
+        while time.monotonic() - t0 < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"service exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                while True:
+                    if b"READY=1" in self._notify.recv(4096).split(b"\n"):
+                        self.ready_s = time.monotonic() - t0
+                        return
+            except BlockingIOError:
+                pass
+            time.sleep(0.01)
+        self.stop()
+        raise RuntimeError(f"service did not notify READY=1 within {timeout:g} s:\n{self.log()}")
 
     def _wait_ready(self, timeout: float) -> None:
         from pqparsec.client import BasicClient
@@ -449,12 +629,20 @@ class Service:
             return ""
 
     def stop(self) -> None:
+        """SIGTERM, as systemd stops it; after 10 s, SIGKILL to every process of the service."""
         if self.proc.poll() is None:
+            tree = process_tree(self.proc.pid)
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                print(f"warning: {self.dir}: the service did not stop within 10 s of SIGTERM; "
+                      "killed", file=sys.stderr, flush=True)
+                for pid in tree:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
                 self.proc.wait(5)
 
 
@@ -495,25 +683,87 @@ FULL = Settings(duration=2.5, rounds=3)
 QUICK = Settings(duration=1.0, rounds=1)
 
 
-class Bench:
-    """One run: a temp dir, the service, the baseline server and the client processes."""
+def revision_source(rev: str) -> tuple[str, str]:
+    """(commit id, source directory) of another revision of this repository, to run its service
+    with Service(src=...). The revision's src/ is extracted once with `git archive` into
+    <tmp>/pqparsec-bench-rev-<commit>/ and reused by later runs; the checkout and git's state are
+    left alone. Raises RuntimeError with the reason when it cannot."""
+    try:
+        sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet",
+                              f"{rev}^{{commit}}"], check=True, capture_output=True,
+                             text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise RuntimeError(f"{rev}: not a commit of {ROOT} ({exc})") from None
+    dest = Path(tempfile.gettempdir()) / f"pqparsec-bench-rev-{sha[:12]}"
+    if not (dest / "src" / "pqparsec" / "__init__.py").is_file():
+        try:
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", sha,
+                                      "src"], check=True, capture_output=True).stdout
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise RuntimeError(f"git archive {sha[:12]} failed ({exc})") from None
+        tmp = tempfile.mkdtemp(prefix=f"{dest.name}.", dir=dest.parent)
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(tmp, filter="data")
+        try:
+            os.rename(tmp, dest)
+        except OSError:  # another run extracted it meanwhile (or a broken leftover: say so)
+            shutil.rmtree(tmp, ignore_errors=True)
+            if not (dest / "src" / "pqparsec" / "__init__.py").is_file():
+                raise RuntimeError(f"{dest} exists but holds no src/pqparsec: remove it") from None
+    src = str(dest / "src")
+    where = subprocess.run([sys.executable, "-c", "import pqparsec; print(pqparsec.__file__)"],
+                           env={**os.environ, "PYTHONPATH": src}, capture_output=True,
+                           text=True).stdout.strip()
+    if not where.startswith(src + os.sep):
+        raise RuntimeError(f"with PYTHONPATH={src} the interpreter imports pqparsec from "
+                           f"{where or '(nothing)'}")
+    return sha, src
 
-    def __init__(self, settings: Settings) -> None:
+
+class Bench:
+    """One run: a temp dir, the services (one per worker count: 1 and the number of CPUs; and,
+    when asked, the service of another revision), the baseline servers and the client processes."""
+
+    def __init__(self, settings: Settings, baseline_rev: str | None = None) -> None:
         self.settings = settings
         self._tmp = tempfile.TemporaryDirectory(prefix="pqp-bench-")
         self.dir = self._tmp.name
         self.pool = ClientPool(max(settings.concurrency))
-        self.service = Service(self.dir)
-        self.baseline = BaselineServer(self.dir)
-        self.ideal = IdealServer(self.dir)
-        self.sign_only = SignOnlyServer(self.dir)
+        self.services: dict[int, Service] = {}
+        self.rev_service: Service | None = None
+        self.rev = ""  # commit id of the revision
+        self.rev_why_not = ""  # why the revision's service is not running, when asked for
+        self._servers: list[Service | BaselineServer | IdealServer | SignOnlyServer] = []
+        try:
+            for w in sorted({1, cpu_count()}):
+                self.services[w] = Service(os.path.join(self.dir, f"workers-{w}"), workers=w)
+                self._servers.append(self.services[w])
+            if baseline_rev:
+                try:
+                    self.rev, src = revision_source(baseline_rev)
+                    self.rev_service = Service(os.path.join(self.dir, "revision"), src=src)
+                    self._servers.append(self.rev_service)
+                except RuntimeError as exc:
+                    self.rev_why_not = str(exc).splitlines()[0]
+            self.baseline = BaselineServer(self.dir)
+            self._servers.append(self.baseline)
+            self.ideal = IdealServer(self.dir)
+            self._servers.append(self.ideal)
+            self.sign_only = SignOnlyServer(self.dir)
+            self._servers.append(self.sign_only)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def service(self) -> Service:
+        """The service with the most workers."""
+        return self.services[max(self.services)]
 
     def close(self) -> None:
         self.pool.close()
-        self.baseline.stop()
-        self.ideal.stop()
-        self.sign_only.stop()
-        self.service.stop()
+        for server in reversed(self._servers):
+            server.stop()
         self._tmp.cleanup()
 
     def __enter__(self) -> Bench:

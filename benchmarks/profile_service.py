@@ -76,7 +76,7 @@ def main() -> None:
         if args.operation == "ping":
             request = bench_ping.ping_request()
         else:
-            requests, unavailable = bench_crypto.service_requests(bench)
+            requests, unavailable = bench_crypto.service_requests(bench.service)
             if args.operation not in requests:
                 sys.exit(unavailable.get(args.operation, "not available"))
             request = requests[args.operation]
@@ -84,7 +84,7 @@ def main() -> None:
         proc = subprocess.Popen(
             [spy, "record", "-p", str(bench.service.proc.pid), "-r", "500", "-d",
              str(int(args.duration)), "--format", "raw", "-o", str(raw), "--threads", "--idle",
-             "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             "--subprocesses", "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         time.sleep(0.5)
         m = bench.pool.run(args.clients, bench.service.socket_path, request, args.duration,
                            server_pid=bench.service.proc.pid)
