@@ -630,38 +630,70 @@ def _strip_optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
-def _from_msg(cls: type, msg: Message) -> Any:
+# How _from_msg reads each field of a (dataclass, protobuf message) pair, worked out once per
+# pair: (name, protobuf field, kind, type or item type, optional, oneof name, message name or
+# enum class).
+_MSG = 0
+_MSG_LIST = 1
+_ENUM = 2
+_LIST = 3
+_SCALAR = 4
+_FieldPlan = tuple[str, Any, int, Any, bool, "str | None", Any]
+_plans: dict[tuple[type, Any], tuple[list[str], list[_FieldPlan]]] = {}
+
+
+def _plan(cls: type, descriptor: Any) -> tuple[list[str], list[_FieldPlan]]:
     hints = _hints(cls)
-    for oneof in msg.DESCRIPTOR.oneofs:
-        if msg.WhichOneof(oneof.name) is None:
-            raise cv.invalid(f"{msg.DESCRIPTOR.full_name}: no {oneof.name} set")
-    kwargs: dict[str, Any] = {}
+    fields: list[_FieldPlan] = []
     for f in dataclasses.fields(cls):
-        fd = msg.DESCRIPTOR.fields_by_name[f.name]
-        value = getattr(msg, f.name)
+        fd = descriptor.fields_by_name[f.name]
         tp, optional = _strip_optional(hints[f.name])
-        group = fd.containing_oneof
-        if optional and group is not None and msg.WhichOneof(group.name) != f.name:
-            kwargs[f.name] = None  # another member of its oneof is the one set
-            continue
+        group = fd.containing_oneof.name if fd.containing_oneof is not None else None
         if fd.type == FieldDescriptor.TYPE_MESSAGE:
-            full = _type_name(fd)
             if fd.is_repeated:
-                item = typing.get_args(tp)[0]
-                kwargs[f.name] = [_message_value(full, item, v) for v in value]
-            elif not msg.HasField(f.name):
-                if not optional:
-                    raise cv.invalid(f"{msg.DESCRIPTOR.full_name}: {f.name} missing")
-                kwargs[f.name] = None
+                fields.append((f.name, fd, _MSG_LIST, typing.get_args(tp)[0], optional, group,
+                               _type_name(fd)))
             else:
-                kwargs[f.name] = _message_value(full, tp, value)
+                fields.append((f.name, fd, _MSG, tp, optional, group, _type_name(fd)))
         elif fd.type == FieldDescriptor.TYPE_ENUM:
-            enum_cls = _ENUM_TYPES[_type_name(fd)]
-            kwargs[f.name] = cv.enum_value(enum_cls, value, f"{msg.DESCRIPTOR.full_name}.{f.name}")
+            fields.append((f.name, fd, _ENUM, tp, optional, group, _ENUM_TYPES[_type_name(fd)]))
         elif fd.is_repeated:
-            kwargs[f.name] = list(value)
+            fields.append((f.name, fd, _LIST, tp, optional, group, None))
         else:
-            kwargs[f.name] = value
+            fields.append((f.name, fd, _SCALAR, tp, optional, group, None))
+    plan = ([o.name for o in descriptor.oneofs], fields)
+    _plans[(cls, descriptor)] = plan
+    return plan
+
+
+def _from_msg(cls: type, msg: Message) -> Any:
+    descriptor = msg.DESCRIPTOR
+    plan = _plans.get((cls, descriptor)) or _plan(cls, descriptor)
+    oneofs, fields = plan
+    for oneof in oneofs:
+        if msg.WhichOneof(oneof) is None:
+            raise cv.invalid(f"{descriptor.full_name}: no {oneof} set")
+    kwargs: dict[str, Any] = {}
+    for name, _fd, kind, tp, optional, group, extra in fields:
+        if optional and group is not None and msg.WhichOneof(group) != name:
+            kwargs[name] = None  # another member of its oneof is the one set
+            continue
+        if kind == _SCALAR:
+            kwargs[name] = getattr(msg, name)
+        elif kind == _MSG:
+            if not msg.HasField(name):
+                if not optional:
+                    raise cv.invalid(f"{descriptor.full_name}: {name} missing")
+                kwargs[name] = None
+            else:
+                kwargs[name] = _message_value(extra, tp, getattr(msg, name))
+        elif kind == _ENUM:
+            kwargs[name] = cv.enum_value(extra, getattr(msg, name),
+                                         f"{descriptor.full_name}.{name}")
+        elif kind == _MSG_LIST:
+            kwargs[name] = [_message_value(extra, tp, v) for v in getattr(msg, name)]
+        else:
+            kwargs[name] = list(getattr(msg, name))
     return cls(**kwargs)
 
 

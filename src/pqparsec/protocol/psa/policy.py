@@ -93,6 +93,10 @@ def _mac_len(alg: MacAlg) -> int | None:
     return 16 if alg.kind in (MacKind.CMAC, MacKind.CBC_MAC) else None  # the AES block
 
 
+# The usage flags PSA implies (see with_implied_usage): flag -> the flag that implies it.
+IMPLIED_BY = {"sign_message": "sign_hash", "verify_message": "verify_hash"}
+
+
 def with_implied_usage(attrs: KeyAttributes) -> KeyAttributes:
     """The key's attributes with the usage flags PSA implies: sign_hash permits sign_message and
     verify_hash permits verify_message (PSA Crypto 1.0.1; Parsec's book says the same)."""
@@ -156,8 +160,9 @@ def check_sign_request(attrs: KeyAttributes, alg: SignAlg, flag: str, op: str,
     implies) and the permitted algorithm (NotPermitted); the key type and a specific hash, and with
     `message` a scheme that signs a message (InvalidArgument). The provider then refuses what it
     does not support (NotSupported), and calls `check_sign_input`."""
-    attrs = with_implied_usage(attrs)
-    check_usage(attrs, flag, op)
+    usage = attrs.usage
+    if not (getattr(usage, flag) or (flag in IMPLIED_BY and getattr(usage, IMPLIED_BY[flag]))):
+        check_usage(attrs, flag, op)  # raises: neither the flag nor one that implies it is set
     check_alg(attrs, alg, op, verify=flag.startswith("verify"))
     if not sign_alg_compatible(attrs.key_type, alg):
         raise invalid_argument(f"{alg.kind.name} cannot be used with a {attrs.key_type.describe()} key")
