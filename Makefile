@@ -16,7 +16,7 @@ APT_PACKAGES := openssl swtpm swtpm-tools softhsm2 tpm2-tools libtss2-dev pkg-co
 APT_PROGRAMS := openssl swtpm softhsm2-util tpm2_pcrextend pkg-config gcc systemd-analyze pkill \
 	pkcs11-tool p11tool ssh-keygen ssh-agent
 
-.PHONY: run test lint typecheck pytest coverage proto bench dist deps sysdeps clean
+.PHONY: run test lint typecheck pytest coverage proto bench dist deps sysdeps clean fuzz
 
 # `make run`: the core only (wheels, no compiler): the software provider and everything else.
 $(CORE_STAMP): pyproject.toml
@@ -68,6 +68,13 @@ coverage: $(STAMP)
 	  $(VENV)/bin/coverage run -m pytest -q; rc=$$?; \
 	$(VENV)/bin/coverage combine -q "$$data" && $(VENV)/bin/coverage report; cov=$$?; \
 	rm -rf "$$data"; exit $$(( rc ? rc : cov ))
+
+# `make fuzz`: the fuzz targets (tests/fuzz) for FUZZ_SECONDS in all, and the codec property
+# tests with more examples. `make test` runs both briefly (about 20 s).
+FUZZ_SECONDS ?= 600
+fuzz: $(STAMP)
+	PQPARSEC_FUZZ_SECONDS=$(FUZZ_SECONDS) PQPARSEC_CODEC_EXAMPLES=500 \
+	  $(VENV)/bin/pytest -q -p no:cacheprovider tests/fuzz tests/protocol/test_codec_properties.py
 
 proto: $(STAMP)
 	$(VPY) -m grpc_tools.protoc -I src --python_out=src $(PROTO_DIR)/*.proto

@@ -6,6 +6,8 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any, TypeVar
 
+from google.protobuf.message import DecodeError
+
 from pqparsec.protocol.proto import psa_key_attributes_pb2 as attr_pb
 from pqparsec.protocol.psa import (
     ANY_HASH,
@@ -389,6 +391,12 @@ def attributes_to_bytes(attrs: KeyAttributes) -> bytes:
 
 
 def attributes_from_bytes(data: bytes) -> KeyAttributes:
+    """Attributes as the key store keeps them. Bytes that do not decode are stored data gone
+    bad: PsaErrorDataCorrupt (not protobuf's DecodeError, nor the wire's InvalidEncoding)."""
     msg = attr_pb.KeyAttributes()
-    msg.ParseFromString(data)
-    return attributes_from_pb(msg)
+    try:
+        msg.ParseFromString(data)
+        return attributes_from_pb(msg)
+    except (DecodeError, ParsecError) as exc:
+        raise ParsecError(ResponseStatus.PSA_ERROR_DATA_CORRUPT,
+                          f"stored key attributes do not decode: {exc}") from None
