@@ -43,3 +43,23 @@ def test_flipped_stored_attributes_answer_data_corrupt(pristine_store: Path) -> 
         alice.mac_compute("h", MacAlg(MacKind.HMAC, Hash.SHA_256), b"data")
         use_every_key(service)
         service.client(ADMIN).list_clients()
+
+
+def test_a_damaged_mapping_hides_nothing_and_can_be_removed(pristine_store: Path) -> None:
+    """Finding 2 (the same change as finding 1): one mapping whose attributes do not decode made
+    ListKeys answer no key at all for its application, and DestroyKey and DeleteClient answer
+    DataCorrupt, so the damaged mapping could never be removed. Now ListKeys lists the healthy
+    keys, DestroyKey removes the damaged mapping, and DeleteClient removes every mapping."""
+    db = pristine_store / "kim.sqlite3"
+    value = changed(stored(db, "a", "key_attributes"), "flip", 0, b"")
+    with service_on_changed_copy(pristine_store, "a", "key_attributes", value) as service:
+        alice = service.client(APP)
+        assert sorted(k.name for k in alice.list_keys()) == ["h", "k"]
+        alice.destroy_key("a")
+        with pytest.raises(ServiceError) as e:
+            alice.export_key("a")
+        assert e.value.status == ResponseStatus.PSA_ERROR_DOES_NOT_EXIST
+    with service_on_changed_copy(pristine_store, "a", "key_attributes", value) as service:
+        service.client(ADMIN).delete_client(APP)
+        assert service.client(APP).list_keys() == []
+        assert APP not in service.client(ADMIN).list_clients()

@@ -239,7 +239,38 @@ class KeyStore:
                     "ORDER BY application_name, key_name", args).fetchall()
         except sqlite3.Error as exc:
             raise _storage_error(exc) from None
-        return [self._record(r) for r in rows]
+        records = []
+        for r in rows:
+            try:
+                records.append(self._record(r))
+            except ParsecError as exc:  # one damaged row must not hide the others
+                log.warning("key store %s: the mapping of key %r of %r is damaged and skipped: "
+                            "%s", self.path, r[2], r[1], exc)
+        return records
+
+    def provider_of(self, owner: Identity, key_name: str) -> str | None:
+        """The provider name of a mapping, read without decoding the rest of it."""
+        try:
+            with self._lock:
+                row = self._db.execute(
+                    "SELECT provider_name FROM key_mapping WHERE authenticator_id=? AND "
+                    "application_name=? AND key_name=?",
+                    (int(owner.auth_type), owner.name, key_name)).fetchone()
+        except sqlite3.Error as exc:
+            raise _storage_error(exc) from None
+        return None if row is None else str(row[0])
+
+    def key_names(self, owner: Identity, provider_name: str) -> list[str]:
+        """The names of the owner's keys on a provider, damaged mappings included."""
+        try:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT key_name FROM key_mapping WHERE authenticator_id=? AND "
+                    "application_name=? AND provider_name=? ORDER BY key_name",
+                    (int(owner.auth_type), owner.name, provider_name)).fetchall()
+        except sqlite3.Error as exc:
+            raise _storage_error(exc) from None
+        return [r[0] for r in rows]
 
     def keys_of(self, owner: Identity, provider_name: str | None = None) -> list[KeyRecord]:
         if provider_name is None:

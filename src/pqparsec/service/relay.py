@@ -143,6 +143,9 @@ class RelayProvider(Provider):
     def key_records(self, owner: Identity) -> list[KeyRecord]:
         return self.store.keys_of(owner, self.name)
 
+    def key_names(self, owner: Identity) -> list[str]:
+        return self.store.key_names(owner, self.name)
+
     def destroy_owned(self, owner: Identity, key_name: str) -> None:
         self._call_core(Opcode.PSA_DESTROY_KEY, KeyNameRequest(key_name), owner,
                         provider=self.provider_id)

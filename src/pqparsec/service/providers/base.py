@@ -86,6 +86,10 @@ class Provider(Provide):
     def key_records(self, owner: Identity) -> list[KeyRecord]:
         return []
 
+    def key_names(self, owner: Identity) -> list[str]:
+        """The names of the owner's keys here, those with damaged mappings included."""
+        return [r.key_name for r in self.key_records(owner)]
+
     def destroy_owned(self, owner: Identity, key_name: str) -> None:
         raise ParsecError(ResponseStatus.PSA_ERROR_NOT_SUPPORTED, "no keys on this provider")
 
@@ -127,6 +131,9 @@ class KeyProvider(Provider):
     def key_records(self, owner: Identity) -> list[KeyRecord]:
         return self.store.keys_of(owner, self.name)
 
+    def key_names(self, owner: Identity) -> list[str]:
+        return self.store.key_names(owner, self.name)
+
     # -- creation and destruction ---------------------------------------------------------------
 
     def create(self, owner: Identity, key_name: str, attributes: KeyAttributes,
@@ -156,8 +163,21 @@ class KeyProvider(Provider):
 
     def remove(self, owner: Identity, key_name: str,
                drop_key: Callable[[KeyRecord], None] | None = None) -> None:
-        """Destroy a key: the back-end key first, then its mapping."""
-        rec = self.load(owner, key_name)
+        """Destroy a key: the back-end key first, then its mapping. A mapping whose attributes
+        no longer decode (PsaErrorDataCorrupt) is removed on its own: nothing can use it, and its
+        back-end key, if any, cannot be identified safely."""
+        try:
+            rec = self.load(owner, key_name)
+        except ParsecError as exc:
+            if exc.status != ResponseStatus.PSA_ERROR_DATA_CORRUPT:
+                raise
+            if self.store.provider_of(owner, key_name) != self.name:
+                raise ParsecError(ResponseStatus.PSA_ERROR_DOES_NOT_EXIST,
+                                  f"key {key_name!r} does not exist") from None
+            log.warning("%s: the damaged mapping of key %r of %s is removed; a back-end key it "
+                        "named, if any, stays", self.name, key_name, owner)
+            self.store.delete(owner, key_name)
+            return
         if drop_key is not None:
             drop_key(rec)
         self.store.delete(owner, key_name)

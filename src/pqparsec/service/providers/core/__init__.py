@@ -116,11 +116,11 @@ class CoreProvider(Provider):
         # As in the Rust service: best effort, Success even for a client with no keys.
         client = Identity(app.auth_type, req.client)
         for p in self.crypto_providers():
-            for rec in p.key_records(client):
+            for name in p.key_names(client):  # damaged mappings too: they are removed
                 try:
-                    p.destroy_owned(client, rec.key_name)
+                    p.destroy_owned(client, name)
                 except ParsecError as exc:
                     log.warning("DeleteClient %s: key %s on %s not destroyed: %s", req.client,
-                                rec.key_name, p.name, exc)
+                                name, p.name, exc)
         log.info("DeleteClient: client %r deleted by admin %r", req.client, app.name)
         return EmptyResult()

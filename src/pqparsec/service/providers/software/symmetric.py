@@ -37,6 +37,11 @@ from cryptography.hazmat.primitives import cmac, hmac, padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM, ChaCha20Poly1305
 
+try:  # CFB and OFB live among cryptography's "decrepit" algorithms; the old names are deprecated
+    from cryptography.hazmat.decrepit.ciphers.modes import CFB, OFB
+except ImportError:  # pragma: no cover - an older cryptography
+    from cryptography.hazmat.primitives.ciphers.modes import CFB, OFB  # type: ignore[assignment, unused-ignore]
+
 from pqparsec.protocol.operations import (
     CiphertextResult,
     EmptyResult,
@@ -192,9 +197,9 @@ def _engine(key: bytearray, mode: CipherMode, iv: bytes) -> Cipher[Any]:
     if mode == CipherMode.CTR:
         chosen = modes.CTR(iv)  # PSA's CTR: the whole 16-byte IV is the big-endian counter
     elif mode == CipherMode.CFB:
-        chosen = modes.CFB(iv)  # CFB with a full-block (128-bit) segment
+        chosen = CFB(iv)  # CFB with a full-block (128-bit) segment
     elif mode == CipherMode.OFB:
-        chosen = modes.OFB(iv)
+        chosen = OFB(iv)
     elif mode == CipherMode.XTS:
         chosen = modes.XTS(iv)  # the IV is the 16-byte tweak
     elif mode == CipherMode.ECB_NO_PADDING:
