@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchlib import (
+    CONFIG,
     ClientPool,
     Measurement,
     Service,
@@ -40,6 +41,7 @@ from benchlib import (
     raw_request,
     send_once,
     table,
+    toml_table,
 )
 
 if TYPE_CHECKING:
@@ -51,29 +53,10 @@ LISTENERS = {
     "uvloop-protocol": "listener_uvloop:ProtocolListener",
 }
 APP = "bench"
-CONFIG = """\
-[core_settings]
-allow_root = true
-log_level = "error"
-workers = {workers}
-
-[listener]
-listener_type = "DomainSocket"
-timeout = 3000
-socket_path = "{socket}"
-
-[authenticator]
-auth_type = "Direct"
-
-[[key_manager]]
-name = "sqlite-manager"
-manager_type = "SQLite"
-sqlite_db_path = "{db}"
-
-[[provider]]
-key_info_manager = "sqlite-manager"
-provider_type = "MbedCrypto"
-"""
+def config_text(workers: int, socket_path: str, db: str) -> str:
+    """benchlib's service config (software provider, Direct authenticator) with `workers`."""
+    return CONFIG.format(core=toml_table({"workers": workers}) + "\n", socket=socket_path, db=db,
+                         provider=toml_table({"provider_type": "MbedCrypto"}))
 CELLS = (("ping", 1), ("ping", 8), ("sign", 8))
 
 
@@ -223,8 +206,8 @@ def in_process_costs(directory: str) -> dict[str, float]:
 
     os.makedirs(directory)
     path = os.path.join(directory, "config.toml")
-    Path(path).write_text(CONFIG.format(workers=1, socket=os.path.join(directory, "p.sock"),
-                                        db=os.path.join(directory, "kim.sqlite3")))
+    Path(path).write_text(config_text(1, os.path.join(directory, "p.sock"),
+                                      os.path.join(directory, "kim.sqlite3")))
     cfg = config_mod.load(path)
     stores = app.KeyStores()
     state = app.build_state(cfg, stores)
@@ -314,8 +297,8 @@ class ListenerService(Service):
         self.socket_path = os.path.join(directory, "parsec.sock")
         self.config_path = os.path.join(directory, "config.toml")
         self.log_path = os.path.join(directory, "service.log")
-        Path(self.config_path).write_text(CONFIG.format(
-            workers=workers, socket=self.socket_path, db=os.path.join(directory, "kim.sqlite3")))
+        Path(self.config_path).write_text(config_text(
+            workers, self.socket_path, os.path.join(directory, "kim.sqlite3")))
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
