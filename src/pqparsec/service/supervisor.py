@@ -297,12 +297,13 @@ class Supervisor:
 
     def _spawn(self, slot: WorkerSlot) -> None:
         read_end, write_end = os.pipe()
+        supervisor_pid = os.getpid()
         pid = os.fork()
         if pid == 0:  # the worker
             code = 1
             try:
                 os.close(read_end)
-                code = self._worker_main(slot.index, write_end)
+                code = self._worker_main(slot.index, write_end, supervisor_pid)
             except BaseException:
                 with contextlib.suppress(BaseException):
                     log.exception("worker %d failed", slot.index)
@@ -318,8 +319,7 @@ class Supervisor:
         slot.buffer = b""
         self.sel.register(read_end, selectors.EVENT_READ, slot)
 
-    def _worker_main(self, index: int, report: int) -> int:
-        supervisor_pid = os.getppid()
+    def _worker_main(self, index: int, report: int, supervisor_pid: int) -> int:
         signal.set_wakeup_fd(-1)
         for sig in HANDLED:
             signal.signal(sig, signal.SIG_DFL)
@@ -331,7 +331,7 @@ class Supervisor:
             if other.index != index and other.pipe >= 0:
                 os.close(other.pipe)
         _die_with_parent()
-        if os.getppid() != supervisor_pid:
+        if os.getppid() != supervisor_pid:  # it died before the request took effect
             return 0
         cfg = self.config
         app.setup_logging(cfg, f"worker {index}")
