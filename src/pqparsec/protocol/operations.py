@@ -704,28 +704,46 @@ def _message_value(full_name: str, tp: Any, value: Message) -> Any:
     return _from_msg(tp, value)
 
 
-def _to_msg(obj: Any, msg: Message) -> None:
-    msg.SetInParent()
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
-        if value is None:
-            continue
-        fd = msg.DESCRIPTOR.fields_by_name[f.name]
+# How _to_msg writes each field of a (dataclass, protobuf message) pair, worked out once per pair:
+# (name, kind, model converter or None).
+_TO_MSG = 0
+_TO_MSG_LIST = 1
+_TO_LIST = 2
+_TO_SCALAR = 3
+_to_plans: dict[tuple[type, Any], list[tuple[str, int, Any]]] = {}
+
+
+def _to_plan(cls: type, descriptor: Any) -> list[tuple[str, int, Any]]:
+    plan = []
+    for f in dataclasses.fields(cls):
+        fd = descriptor.fields_by_name[f.name]
         if fd.type == FieldDescriptor.TYPE_MESSAGE:
             model = _MODEL_TYPES.get(_type_name(fd))
-            if fd.is_repeated:
-                container = getattr(msg, f.name)
-                for item in value:
-                    sub = container.add()
-                    model[1](item, sub) if model else _to_msg(item, sub)
-            elif model is not None:
-                model[1](value, getattr(msg, f.name))
-            else:
-                _to_msg(value, getattr(msg, f.name))
-        elif fd.is_repeated:
-            getattr(msg, f.name).extend(int(v) if isinstance(v, IntEnum) else v for v in value)
+            plan.append((f.name, _TO_MSG_LIST if fd.is_repeated else _TO_MSG,
+                         model[1] if model else None))
         else:
-            setattr(msg, f.name, int(value) if isinstance(value, IntEnum) else value)
+            plan.append((f.name, _TO_LIST if fd.is_repeated else _TO_SCALAR, None))
+    _to_plans[(cls, descriptor)] = plan
+    return plan
+
+
+def _to_msg(obj: Any, msg: Message) -> None:
+    msg.SetInParent()
+    key = (type(obj), msg.DESCRIPTOR)
+    for name, kind, write in _to_plans.get(key) or _to_plan(*key):
+        value = getattr(obj, name)
+        if value is None:
+            continue
+        if kind == _TO_SCALAR:
+            setattr(msg, name, int(value) if isinstance(value, IntEnum) else value)
+        elif kind == _TO_MSG:
+            (write or _to_msg)(value, getattr(msg, name))
+        elif kind == _TO_MSG_LIST:
+            container = getattr(msg, name)
+            for item in value:
+                (write or _to_msg)(item, container.add())
+        else:
+            getattr(msg, name).extend(int(v) if isinstance(v, IntEnum) else v for v in value)
 
 
 def _decode(msg_cls: type[Message], cls: type, body: bytes) -> Any:

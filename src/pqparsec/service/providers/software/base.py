@@ -51,7 +51,7 @@ from pqparsec.service.providers.software.wrap import KeyWrapper, wipe
 log = logging.getLogger(__name__)
 
 KEY_CACHE_SIZE = 128  # private-key objects kept in memory (see docs/security.md)
-_CacheKey = tuple[Identity, str, KeyAttributes, bytes]
+_CacheKey = tuple[Identity, str, bytes]
 FAST_OPCODES = frozenset({Opcode.PSA_SIGN_HASH, Opcode.PSA_VERIFY_HASH})
 
 
@@ -65,10 +65,13 @@ class SoftwareBase(KeyProvider):
         super().__init__(store, name, limits)
         self.wrapper = KeyWrapper(kek, self.name)
         # Recently used private-key objects, so a hot signing key is not unwrapped and parsed on
-        # every request. The cache key is everything unwrap() authenticates (owner, name,
-        # attributes, wrapped blob): a row copied to another owner or with altered attributes
-        # misses the cache and fails to unwrap, exactly as without the cache.
-        self._key_cache: OrderedDict[_CacheKey, crypto.PrivateKey] = OrderedDict()
+        # every request. An entry is used only for everything unwrap() authenticates (owner,
+        # name, wrapped blob in the cache key; the attributes kept beside the key and compared,
+        # by identity first, since hashing them costs more than the lookup): a row copied to
+        # another owner or with altered attributes misses the cache and fails to unwrap, exactly
+        # as without the cache.
+        self._key_cache: OrderedDict[_CacheKey, tuple[KeyAttributes, crypto.PrivateKey]] = \
+            OrderedDict()
         self._key_cache_lock = threading.Lock()
         # (owner, key name) of cached elliptic-curve keys: signing or verifying with one takes
         # tens of microseconds, less than the hand-off to a worker thread, so it runs inline.
@@ -85,18 +88,18 @@ class SoftwareBase(KeyProvider):
             wipe(buf)
 
     def private_key(self, rec: KeyRecord) -> crypto.PrivateKey:
-        cache_key = (rec.owner, rec.key_name, rec.attributes, rec.key_id)
+        cache_key = (rec.owner, rec.key_name, rec.key_id)
         with self._key_cache_lock:
-            key = self._key_cache.get(cache_key)
-            if key is not None:
+            entry = self._key_cache.get(cache_key)
+            if entry is not None and (entry[0] is rec.attributes or entry[0] == rec.attributes):
                 self._key_cache.move_to_end(cache_key)
-                return key
+                return entry[1]
         with self.material(rec) as m:
             key = crypto.load_private(m, rec.attributes, stored=True)
         log.debug("%s: key %r of %s unwrapped into the key cache", self.name, rec.key_name,
                   rec.owner.name)
         with self._key_cache_lock:
-            self._key_cache[cache_key] = key
+            self._key_cache[cache_key] = (rec.attributes, key)
             while len(self._key_cache) > KEY_CACHE_SIZE:
                 old = self._key_cache.popitem(last=False)[0]
                 self._fast_keys.discard((old[0], old[1]))

@@ -25,6 +25,8 @@ provider, except where noted):
 
 from __future__ import annotations
 
+import functools
+
 # hmac.compare_digest, without the hmac module (see base.py)
 from _operator import _compare_digest as compare_digest
 
@@ -88,6 +90,15 @@ def ecdsa_any_input(curve: ec.EllipticCurve, data: bytes) -> tuple[bytes, Prehas
         raise not_supported(f"ECDSA_ANY on a {qlen}-bit curve supports inputs of at most "
                             f"{size} bytes")
     return e.to_bytes(size, "big"), Prehashed(cls())
+
+
+@functools.cache
+def _ecdsa_scheme(hash_alg: object, prehashed: bool, deterministic: bool) -> ec.ECDSA:
+    """The `cryptography` ECDSA scheme of a specific hash, made once per combination (the objects
+    are immutable; building them is a measurable part of a signature request)."""
+    assert isinstance(hash_alg, Hash)
+    h = crypto.hash_algorithm(hash_alg)
+    return ec.ECDSA(Prehashed(h) if prehashed else h, deterministic_signing=deterministic)
 
 
 class SignatureOps(SoftwareBase):
@@ -167,8 +178,7 @@ class SignatureOps(SoftwareBase):
         if alg.kind == SignKind.ECDSA_ANY:
             data, carrier = ecdsa_any_input(curve, data)
             return data, ec.ECDSA(carrier)
-        _, choice = self._hash_choice(alg, prehashed)
-        return data, ec.ECDSA(choice, deterministic_signing=alg.kind == SignKind.DETERMINISTIC_ECDSA)
+        return data, _ecdsa_scheme(alg.hash, prehashed, alg.kind == SignKind.DETERMINISTIC_ECDSA)
 
     def _ecdsa_sign(self, key: ec.EllipticCurvePrivateKey, alg: SignAlg, data: bytes,
                     prehashed: bool) -> bytes:
