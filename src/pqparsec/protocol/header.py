@@ -26,6 +26,8 @@ _PREAMBLE = struct.Struct("<IH")
 # opcode, status, reserved1, reserved2
 _REMAINDER = struct.Struct("<BBHBQBBBIHIHBB")
 assert _REMAINDER.size == HEADER_SIZE
+# A whole header in one format, for responses (built on every request's path).
+_HEADER = struct.Struct("<IH" + _REMAINDER.format.lstrip("<"))
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,11 @@ class RequestHeader:
     auth_len: int
 
     def response(self, status: ResponseStatus, body_len: int = 0) -> bytes:
-        """The header of the response to this request: echoes provider, session and opcode."""
-        return RawHeader(provider=self.provider, session=self.session, opcode=self.opcode,
-                         body_len=body_len, status=status).pack()
+        """The header of the response to this request: echoes provider, session and opcode
+        (as RawHeader(provider=..., session=..., opcode=..., body_len=..., status=...).pack(),
+        in one struct call)."""
+        return _HEADER.pack(MAGIC, HEADER_SIZE, VERSION[0], VERSION[1], 0, self.provider,
+                            self.session, 0, 0, 0, body_len, 0, self.opcode, status, 0, 0)
 
 
 def error_response(status: ResponseStatus) -> bytes:
