@@ -631,14 +631,13 @@ def _strip_optional(tp: Any) -> tuple[Any, bool]:
 
 
 # How _from_msg reads each field of a (dataclass, protobuf message) pair, worked out once per
-# pair: (name, protobuf field, kind, type or item type, optional, oneof name, message name or
-# enum class).
+# pair: (name, kind, type or item type, optional, oneof name, message name or enum class).
 _MSG = 0
 _MSG_LIST = 1
 _ENUM = 2
 _LIST = 3
 _SCALAR = 4
-_FieldPlan = tuple[str, Any, int, Any, bool, "str | None", Any]
+_FieldPlan = tuple[str, int, Any, bool, "str | None", Any]
 _plans: dict[tuple[type, Any], tuple[list[str], list[_FieldPlan]]] = {}
 
 
@@ -651,16 +650,16 @@ def _plan(cls: type, descriptor: Any) -> tuple[list[str], list[_FieldPlan]]:
         group = fd.containing_oneof.name if fd.containing_oneof is not None else None
         if fd.type == FieldDescriptor.TYPE_MESSAGE:
             if fd.is_repeated:
-                fields.append((f.name, fd, _MSG_LIST, typing.get_args(tp)[0], optional, group,
+                fields.append((f.name, _MSG_LIST, typing.get_args(tp)[0], optional, group,
                                _type_name(fd)))
             else:
-                fields.append((f.name, fd, _MSG, tp, optional, group, _type_name(fd)))
+                fields.append((f.name, _MSG, tp, optional, group, _type_name(fd)))
         elif fd.type == FieldDescriptor.TYPE_ENUM:
-            fields.append((f.name, fd, _ENUM, tp, optional, group, _ENUM_TYPES[_type_name(fd)]))
+            fields.append((f.name, _ENUM, tp, optional, group, _ENUM_TYPES[_type_name(fd)]))
         elif fd.is_repeated:
-            fields.append((f.name, fd, _LIST, tp, optional, group, None))
+            fields.append((f.name, _LIST, tp, optional, group, None))
         else:
-            fields.append((f.name, fd, _SCALAR, tp, optional, group, None))
+            fields.append((f.name, _SCALAR, tp, optional, group, None))
     plan = ([o.name for o in descriptor.oneofs], fields)
     _plans[(cls, descriptor)] = plan
     return plan
@@ -674,7 +673,7 @@ def _from_msg(cls: type, msg: Message) -> Any:
         if msg.WhichOneof(oneof) is None:
             raise cv.invalid(f"{descriptor.full_name}: no {oneof} set")
     kwargs: dict[str, Any] = {}
-    for name, _fd, kind, tp, optional, group, extra in fields:
+    for name, kind, tp, optional, group, extra in fields:
         if optional and group is not None and msg.WhichOneof(group) != name:
             kwargs[name] = None  # another member of its oneof is the one set
             continue

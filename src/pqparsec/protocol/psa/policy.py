@@ -9,8 +9,6 @@ only then what the provider itself supports (NotSupported) and the request's inp
 
 from __future__ import annotations
 
-import dataclasses
-
 from pqparsec.protocol.psa import (
     PCR_COUNT,
     SIGN_KINDS_WITH_HASH,
@@ -93,19 +91,9 @@ def _mac_len(alg: MacAlg) -> int | None:
     return 16 if alg.kind in (MacKind.CMAC, MacKind.CBC_MAC) else None  # the AES block
 
 
-# The usage flags PSA implies (see with_implied_usage): flag -> the flag that implies it.
+# The usage flags PSA implies: sign_hash permits sign_message and verify_hash permits
+# verify_message (PSA Crypto 1.0.1; Parsec's book says the same). Flag -> the flag implying it.
 IMPLIED_BY = {"sign_message": "sign_hash", "verify_message": "verify_hash"}
-
-
-def with_implied_usage(attrs: KeyAttributes) -> KeyAttributes:
-    """The key's attributes with the usage flags PSA implies: sign_hash permits sign_message and
-    verify_hash permits verify_message (PSA Crypto 1.0.1; Parsec's book says the same)."""
-    u = attrs.usage
-    if (u.sign_hash <= u.sign_message) and (u.verify_hash <= u.verify_message):
-        return attrs
-    usage = dataclasses.replace(u, sign_message=u.sign_message or u.sign_hash,
-                                verify_message=u.verify_message or u.verify_hash)
-    return dataclasses.replace(attrs, policy=dataclasses.replace(attrs.policy, usage_flags=usage))
 
 
 def check_usage(attrs: KeyAttributes, flag: str, op: str) -> None:
